@@ -1,0 +1,38 @@
+// kn::Error and the checks that raise it.
+#pragma once
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace kn {
+
+// Every error kernelnet raises: one message that says what was wrong and where.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+namespace detail {
+inline void append(std::ostringstream&) {}
+template <typename T, typename... Rest>
+void append(std::ostringstream& os, const T& first, const Rest&... rest) {
+  os << first;
+  append(os, rest...);
+}
+}  // namespace detail
+
+// Builds a message from pieces: kn::str("expected ", n, " features").
+template <typename... Parts>
+std::string str(const Parts&... parts) {
+  std::ostringstream os;
+  detail::append(os, parts...);
+  return os.str();
+}
+
+}  // namespace kn
+
+// Real checks, never compiled out (unlike assert under NDEBUG).
+#define KN_CHECK(cond, ...)                          \
+  do {                                               \
+    if (!(cond)) throw ::kn::Error(::kn::str(__VA_ARGS__)); \
+  } while (0)

@@ -1,0 +1,58 @@
+// Files: whole-file reads, and writes that never leave a half-written file.
+#pragma once
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+
+#include <kernelnet/error.hpp>
+
+namespace kn::io {
+
+inline std::string read_file(const std::string& path, const char* what = "file") {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(str(path, ": cannot open ", what, ": ", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(str(path, ": error reading ", what));
+  return ss.str();
+}
+
+// Writes through a temporary file beside `path`, then renames it over `path`: a
+// reader sees the old file or the whole new one, never part of one, and a failure
+// (a full disk, an exception in `write`) leaves `path` as it was.
+inline void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  KN_CHECK(!path.empty(), "cannot write to an empty path");
+  std::random_device rd;
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(str(path, ": cannot write: ", std::strerror(errno)));
+    try {
+      write(out);
+      out.flush();
+      if (!out) throw Error(str(path, ": write failed: ", std::strerror(errno)));
+    } catch (...) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    throw Error(str(path, ": cannot replace the file: ", std::strerror(err)));
+  }
+}
+
+inline void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, [&](std::ostream& out) { out << text; });
+}
+
+}  // namespace kn::io

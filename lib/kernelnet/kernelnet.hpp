@@ -1,0 +1,19 @@
+// kernelnet: everything, in one include.
+#pragma once
+#include <kernelnet/version.hpp>
+#include <kernelnet/error.hpp>
+#include <kernelnet/device.hpp>
+#include <kernelnet/tensor.hpp>
+#include <kernelnet/autograd.hpp>
+#include <kernelnet/functional.hpp>
+#include <kernelnet/module.hpp>
+#include <kernelnet/layers.hpp>
+#include <kernelnet/loss.hpp>
+#include <kernelnet/optim.hpp>
+#include <kernelnet/random.hpp>
+#include <kernelnet/data.hpp>
+#include <kernelnet/metrics.hpp>
+#include <kernelnet/safetensors.hpp>
+#include <kernelnet/stats.hpp>
+#include <kernelnet/cuda.hpp>
+#include <kernelnet/trace.hpp>

@@ -1,0 +1,191 @@
+// Weights as safetensors: an 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}}, then the raw little-endian
+// bytes. Names follow PyTorch's state_dict() ("fc1.weight"), so files move both ways
+// between kernelnet and PyTorch (safetensors.torch.save_file / load_file).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <kernelnet/io.hpp>
+#include <kernelnet/module.hpp>
+#include <kernelnet/tensor.hpp>
+
+namespace kn {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+namespace safetensors {
+
+constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;  // as the reference implementation
+
+inline const char* dtype_tag(Dtype d) { return d == Dtype::Float32 ? "F32" : "I64"; }
+
+// Parses a safetensors image (the whole file in memory). `where` names it in errors.
+inline NamedTensors parse(const std::string& bytes, const std::string& where) {
+  const uint64_t size = bytes.size();
+  KN_CHECK(size >= 8, where, ": truncated safetensors file (", size,
+           " bytes; it must start with an 8-byte header length)");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | uint8_t(bytes[i]);
+  KN_CHECK(header_len <= kMaxHeaderBytes, where, ": header of ", header_len, " bytes is over the ", kMaxHeaderBytes,
+           "-byte limit");
+  KN_CHECK(header_len <= size - 8, where, ": header length ", header_len, " runs past the end of the file (",
+           size, " bytes)");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(header_len));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(str(where, ": the header is not valid JSON: ", e.what()));
+  }
+  KN_CHECK(header.is_object(), where, ": the header must be a JSON object");
+  const uint64_t data_size = size - 8 - header_len;
+  const char* data = bytes.data() + 8 + header_len;
+
+  struct Entry {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+    uint64_t begin, end;
+  };
+  std::vector<Entry> entries;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& name = it.key();
+    if (name == "__metadata__") continue;
+    const auto& info = it.value();
+    const std::string at = str(where, ": tensor '", name, "'");
+    KN_CHECK(info.is_object(), at, ": expected an object with dtype, shape and data_offsets");
+    KN_CHECK(info.contains("dtype") && info["dtype"].is_string(), at, ": missing or non-string dtype");
+    const std::string tag = info["dtype"].get<std::string>();
+    Dtype dtype;
+    if (tag == "F32") dtype = Dtype::Float32;
+    else if (tag == "I64") dtype = Dtype::Int64;
+    else {
+      static const char* known[] = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+                                    "I32",  "U32", "F64", "U64"};
+      const bool is_known = std::find(std::begin(known), std::end(known), tag) != std::end(known);
+      throw Error(str(at, ": ", is_known ? "unsupported" : "unknown", " dtype '", tag,
+                      "' (kernelnet reads F32 and I64)"));
+    }
+    KN_CHECK(info.contains("shape") && info["shape"].is_array(), at, ": missing or non-array shape");
+    Shape shape;
+    KN_CHECK(info["shape"].size() <= size_t(Shape::kMaxDims), at, ": shape has ", info["shape"].size(),
+             " dimensions, at most ", Shape::kMaxDims, " are supported");
+    uint64_t numel = 1;
+    for (const auto& d : info["shape"]) {
+      KN_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), at,
+               ": shape entries must be non-negative integers, got ", d.dump());
+      const uint64_t v = d.get<uint64_t>();
+      KN_CHECK(v < (uint64_t(1) << 40) && (v == 0 || numel <= (uint64_t(1) << 40) / v), at, ": shape ",
+               info["shape"].dump(), " is too large");
+      numel *= v;
+      shape.push_back(int64_t(v));
+    }
+    KN_CHECK(info.contains("data_offsets") && info["data_offsets"].is_array() && info["data_offsets"].size() == 2 &&
+                 info["data_offsets"][0].is_number_unsigned() && info["data_offsets"][1].is_number_unsigned(),
+             at, ": data_offsets must be two non-negative integers [begin, end]");
+    const uint64_t begin = info["data_offsets"][0].get<uint64_t>(), end = info["data_offsets"][1].get<uint64_t>();
+    KN_CHECK(begin <= end && end <= data_size, at, ": data_offsets [", begin, ", ", end,
+             "] out of range (the data section has ", data_size, " bytes)");
+    KN_CHECK(end - begin == numel * dtype_size(dtype), at, ": shape ", shape.str(), " of ", tag, " needs ",
+             numel * dtype_size(dtype), " bytes but data_offsets span ", end - begin);
+    entries.push_back({name, dtype, shape, begin, end});
+  }
+  // Tensors may not overlap, and (as the format requires) they cover the data section.
+  std::vector<const Entry*> by_offset;
+  for (const auto& e : entries) by_offset.push_back(&e);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  uint64_t covered = 0;
+  for (size_t i = 0; i < by_offset.size(); ++i) {
+    if (i > 0 && by_offset[i]->begin < by_offset[i - 1]->end)
+      throw Error(str(where, ": tensor '", by_offset[i]->name, "' overlaps tensor '", by_offset[i - 1]->name,
+                      "' in the data section"));
+    covered += by_offset[i]->end - by_offset[i]->begin;
+  }
+  KN_CHECK(covered == data_size, where, ": the data section has ", data_size, " bytes but the tensors cover ",
+           covered, " (a hole or trailing bytes)");
+
+  NamedTensors out;  // in file order
+  for (const Entry* e : by_offset) {
+    Tensor t = Tensor::empty(e->shape, e->dtype);
+    if (e->end > e->begin) std::memcpy(t.raw(), data + e->begin, e->end - e->begin);  // x86 and ARM are little-endian
+    out.push_back({e->name, t});
+  }
+  return out;
+}
+
+// The bytes of a safetensors file holding `tensors` in the given order.
+inline std::string serialize(const NamedTensors& tensors) {
+  nlohmann::ordered_json header;
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    KN_CHECK(t.defined(), "safetensors: tensor '", name, "' is undefined");
+    KN_CHECK(!header.contains(name), "safetensors: tensor name '", name, "' appears twice");
+    header[name] = {{"dtype", dtype_tag(t.dtype())}, {"shape", t.shape().vec()},
+                    {"data_offsets", {offset, offset + t.nbytes()}}};
+    offset += t.nbytes();
+  }
+  header["__metadata__"] = {{"format", "pt"}};
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = char((uint64_t(text.size()) >> (8 * i)) & 0xff);
+  out += text;
+  for (const auto& [name, t] : tensors) {
+    Tensor c = t.cpu();
+    out.append(static_cast<const char*>(c.raw()), c.nbytes());
+  }
+  return out;
+}
+
+}  // namespace safetensors
+
+inline NamedTensors load_safetensors(const std::string& path) {
+  return safetensors::parse(io::read_file(path, "safetensors file"), path);
+}
+
+// Written through a temporary file and a rename: never half-written.
+inline void save_safetensors(const std::string& path, const NamedTensors& tensors) {
+  const std::string bytes = safetensors::serialize(tensors);
+  io::write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
+}
+
+// Saves a module's state_dict().
+inline void save(const Module& module, const std::string& path) { save_safetensors(path, module.state_dict()); }
+
+// Copies a file's tensors into a module's parameters, which stay on their device.
+// Every parameter must be in the file with its shape, and the file may hold nothing
+// else; otherwise nothing is changed and the error names the tensor.
+inline void load_state_dict(Module& module, const NamedTensors& tensors, const std::string& where) {
+  std::map<std::string, Tensor> given;
+  for (const auto& [name, t] : tensors) given[name] = t;
+  const auto params = module.state_dict();
+  for (const auto& [name, p] : params) {
+    auto it = given.find(name);
+    KN_CHECK(it != given.end(), where, ": missing tensor '", name, "' (expected shape ", p.shape().str(), ")");
+    KN_CHECK(it->second.dtype() == p.dtype(), where, ": tensor '", name, "' is ", dtype_name(it->second.dtype()),
+             ", the model's is ", dtype_name(p.dtype()));
+    KN_CHECK(it->second.shape() == p.shape(), where, ": tensor '", name, "' has shape ", it->second.shape().str(),
+             ", the model expects ", p.shape().str());
+  }
+  if (given.size() != params.size())
+    for (const auto& [name, t] : tensors) {
+      bool known = false;
+      for (const auto& [pn, p] : params) known = known || pn == name;
+      KN_CHECK(known, where, ": unexpected tensor '", name, "' (", t.shape().str(), "): the model has no such parameter");
+    }
+  for (const auto& [name, p] : params) {  // all checked: now copy
+    const Tensor& src = given[name];
+    copy_bytes(p.raw(), p.device(), src.raw(), src.device(), p.nbytes());
+  }
+}
+
+inline void load(Module& module, const std::string& path) { load_state_dict(module, load_safetensors(path), path); }
+
+}  // namespace kn

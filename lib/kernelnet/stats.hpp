@@ -1,0 +1,17 @@
+// kn::stats(): what crossed the host/device boundary since the last reset_stats().
+// The lesson's three overheads in counters: launches, synchronisations, bytes copied.
+#pragma once
+#include <kernelnet/cuda/runtime.hpp>
+#include <kernelnet/device.hpp>
+
+namespace kn {
+
+inline Stats stats(Device device = Device::cuda(0)) {
+  if (device.is_cpu() || !cuda::is_available()) return {};
+  return cuda::stats(device.index);
+}
+inline void reset_stats(Device device = Device::cuda(0)) {
+  if (device.is_cuda() && cuda::is_available()) cuda::reset_stats(device.index);
+}
+
+}  // namespace kn

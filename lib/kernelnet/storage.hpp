@@ -1,0 +1,67 @@
+// kn::Storage: a move-only owner of one block of bytes on one device.
+//
+// Host blocks are 64-byte aligned (whole cache lines, and aligned for Eigen's
+// vector loads). Device blocks come from kn::cuda::malloc, which draws on CUDA's
+// stream-ordered pool (cudaMallocAsync on the device's one stream; see
+// kernels/runtime.cu): plain cudaMalloc/cudaFree are slow and cudaFree makes the
+// whole device wait, which a training loop allocating activations every step
+// cannot afford.
+#pragma once
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+#include <kernelnet/cuda/runtime.hpp>
+#include <kernelnet/device.hpp>
+#include <kernelnet/error.hpp>
+
+namespace kn {
+
+class Storage {
+ public:
+  Storage() = default;
+  Storage(std::size_t bytes, Device device) : device_(device) {
+    if (device.is_cpu()) {
+      bytes_ = bytes;
+      if (bytes > 0) {
+        data_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!data_) throw Error(str("out of host memory allocating ", bytes, " bytes"));
+      }
+    } else {
+      bytes_ = bytes;
+      if (bytes > 0) data_ = cuda::malloc(bytes, device.index);
+    }
+  }
+  ~Storage() { reset(); }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  Storage(Storage&& o) noexcept { *this = std::move(o); }
+  Storage& operator=(Storage&& o) noexcept {
+    if (this != &o) {
+      reset();
+      data_ = std::exchange(o.data_, nullptr);
+      bytes_ = std::exchange(o.bytes_, 0);
+      device_ = o.device_;
+    }
+    return *this;
+  }
+
+  void* data() const { return data_; }
+  std::size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void reset() noexcept {
+    if (!data_) return;
+    if (device_.is_cpu()) std::free(data_);
+    else cuda::free(data_, device_.index);
+    data_ = nullptr;
+    bytes_ = 0;
+  }
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
+  Device device_;
+};
+
+}  // namespace kn

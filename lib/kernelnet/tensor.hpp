@@ -1,0 +1,305 @@
+// kn::Tensor: a shape, a dtype, a device, and shared storage.
+//
+// Memory layout, said once for the whole library: tensors are dense and
+// row-major (C order). A [rows, cols] matrix keeps element (r, c) at
+// data[r * cols + c]; a weight of kn::Linear(in, out) is [out, in], as in PyTorch.
+//
+// Tensor is a handle: copying it shares the data (as in PyTorch and libtorch).
+// clone() copies the data; .to(device) is the only copy across devices.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <kernelnet/cuda/runtime.hpp>
+#include <kernelnet/device.hpp>
+#include <kernelnet/error.hpp>
+#include <kernelnet/ops.hpp>
+#include <kernelnet/storage.hpp>
+
+namespace kn {
+
+enum class Dtype { Float32, Int64 };
+
+inline const char* dtype_name(Dtype d) { return d == Dtype::Float32 ? "float32" : "int64"; }
+inline std::size_t dtype_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+template <typename T> constexpr Dtype dtype_of();
+template <> constexpr Dtype dtype_of<float>() { return Dtype::Float32; }
+template <> constexpr Dtype dtype_of<int64_t>() { return Dtype::Int64; }
+
+// Up to 8 dimensions, kept inline so that making a tensor allocates only its data.
+class Shape {
+ public:
+  static constexpr int kMaxDims = 8;
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) {
+    KN_CHECK(dims.size() <= kMaxDims, "a shape has at most ", kMaxDims, " dimensions");
+    for (int64_t d : dims) push_back(d);
+  }
+  explicit Shape(const std::vector<int64_t>& dims) {
+    KN_CHECK(dims.size() <= kMaxDims, "a shape has at most ", kMaxDims, " dimensions");
+    for (int64_t d : dims) push_back(d);
+  }
+  void push_back(int64_t d) {
+    KN_CHECK(d >= 0, "shape ", str(), ": dimension ", n_, " is ", d, ", which is negative");
+    KN_CHECK(n_ < kMaxDims, "a shape has at most ", kMaxDims, " dimensions");
+    d_[n_++] = d;
+  }
+  int size() const { return n_; }
+  int64_t operator[](int i) const { return d_[i]; }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < n_; ++i) n *= d_[i];
+    return n;
+  }
+  std::vector<int64_t> vec() const { return std::vector<int64_t>(d_, d_ + n_); }
+  std::string str() const {
+    std::string s = "[";
+    for (int i = 0; i < n_; ++i) s += (i ? ", " : "") + std::to_string(d_[i]);
+    return s + "]";
+  }
+  bool operator==(const Shape& o) const { return n_ == o.n_ && std::equal(d_, d_ + n_, o.d_); }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+
+ private:
+  int64_t d_[kMaxDims] = {};
+  int n_ = 0;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
+
+struct Node;
+
+namespace detail {
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Dtype dtype = Dtype::Float32;
+  bool requires_grad = false;
+  std::shared_ptr<TensorImpl> grad;        // accumulated gradient (leaves)
+  std::shared_ptr<TensorImpl> spare_grad;  // buffer kept by zero_grad() for the next backward
+  std::shared_ptr<Node> grad_fn;           // the op that made this tensor (non-leaves)
+  Device device() const { return storage->device(); }
+};
+}  // namespace detail
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: no data
+  explicit Tensor(std::shared_ptr<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // --- Factories (CPU unless a device is given; data uninitialised for empty()).
+  static Tensor empty(const Shape& shape, Dtype dtype = Dtype::Float32, Device device = Device::cpu()) {
+    auto impl = std::make_shared<detail::TensorImpl>();
+    impl->storage = std::make_shared<Storage>(std::size_t(shape.numel()) * dtype_size(dtype), device);
+    impl->shape = shape;
+    impl->dtype = dtype;
+    return Tensor(std::move(impl));
+  }
+  static Tensor full(const Shape& shape, float value, Device device = Device::cpu());
+  static Tensor zeros(const Shape& shape, Device device = Device::cpu()) { return full(shape, 0.0f, device); }
+  static Tensor ones(const Shape& shape, Device device = Device::cpu()) { return full(shape, 1.0f, device); }
+  template <typename T>
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
+    KN_CHECK(int64_t(values.size()) == shape.numel(), "Tensor::from_vector: ", values.size(),
+             " values do not fill shape ", shape.str(), " (", shape.numel(), " elements)");
+    Tensor t = empty(shape, dtype_of<T>());
+    if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(T));
+    return t;
+  }
+  template <typename T>
+  static Tensor from_vector(const std::vector<T>& values) {
+    return from_vector(values, Shape{int64_t(values.size())});
+  }
+
+  // --- What it is.
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl().shape; }
+  int dim() const { return impl().shape.size(); }
+  int64_t size(int d) const {
+    const int n = dim();
+    KN_CHECK(d >= -n && d < n, "Tensor::size(", d, "): out of range for shape ", shape().str());
+    return impl().shape[d < 0 ? d + n : d];
+  }
+  int64_t numel() const { return impl().shape.numel(); }
+  Dtype dtype() const { return impl().dtype; }
+  Device device() const { return impl().device(); }
+  std::string str() const {
+    if (!defined()) return "Tensor(undefined)";
+    return "Tensor(" + shape().str() + ", " + dtype_name(dtype()) + ", " + device().str() + ")";
+  }
+
+  // --- Data. On a CUDA tensor these are device pointers.
+  void* raw() const { return impl().storage->data(); }
+  template <typename T>
+  T* data() const {
+    KN_CHECK(dtype() == dtype_of<T>(), "Tensor::data<", dtype_name(dtype_of<T>()), ">(): the tensor is ",
+             dtype_name(dtype()), " ", shape().str());
+    return static_cast<T*>(raw());
+  }
+  std::size_t nbytes() const { return std::size_t(numel()) * dtype_size(dtype()); }
+
+  // --- Copies.
+  Tensor to(Device device) const;  // the same tensor when already there, else a copy
+  Tensor cpu() const { return to(Device::cpu()); }
+  Tensor clone() const;
+  template <typename T>
+  std::vector<T> to_vector() const {
+    Tensor c = cpu();
+    const T* p = c.data<T>();
+    return std::vector<T>(p, p + numel());
+  }
+
+  // The value of a one-element tensor. On CUDA this synchronises and reads 4 bytes:
+  // the lesson's loss.item().
+  float item() const;
+  template <typename T>
+  T item() const {
+    KN_CHECK(numel() == 1, "Tensor::item(): the tensor has ", numel(), " elements (shape ",
+             shape().str(), "), item() needs exactly one");
+    T v{};
+    read_elements(&v, 0, 1, dtype_of<T>());
+    return v;
+  }
+  // Element access for tests and small programs: t.at<float>(r, c). Synchronises on CUDA.
+  template <typename T, typename... Index>
+  T at(Index... index) const {
+    const int64_t idx[] = {int64_t(index)...};
+    KN_CHECK(int(sizeof...(Index)) == dim(), "Tensor::at: ", sizeof...(Index), " indices for a tensor of shape ",
+             shape().str());
+    int64_t flat = 0;
+    for (int d = 0; d < dim(); ++d) {
+      KN_CHECK(idx[d] >= 0 && idx[d] < shape()[d], "Tensor::at: index ", idx[d], " out of range for dimension ", d,
+               " of shape ", shape().str());
+      flat = flat * shape()[d] + idx[d];
+    }
+    T v{};
+    read_elements(&v, flat, 1, dtype_of<T>());
+    return v;
+  }
+
+  // --- Shape views that share data.
+  Tensor reshape(const Shape& shape) const {
+    KN_CHECK(shape.numel() == numel(), "Tensor::reshape: cannot view ", this->shape().str(), " as ", shape.str());
+    auto impl = std::make_shared<detail::TensorImpl>();
+    impl->storage = impl_->storage;
+    impl->shape = shape;
+    impl->dtype = dtype();
+    return Tensor(std::move(impl));
+  }
+
+  // --- Autograd.
+  bool requires_grad() const { return impl().requires_grad; }
+  Tensor& requires_grad_(bool on = true) {
+    KN_CHECK(!on || dtype() == Dtype::Float32, "requires_grad_: only float32 tensors can require gradients, this is ",
+             str());
+    KN_CHECK(on || !impl().grad_fn, "requires_grad_(false) on a tensor made by an op; use detach()");
+    impl().requires_grad = on;
+    return *this;
+  }
+  bool is_leaf() const { return !impl().grad_fn; }
+  Tensor grad() const { return Tensor(impl().grad); }
+  void set_grad(const Tensor& g) { impl().grad = g.impl_; }
+  const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
+  Tensor detach() const {
+    auto impl = std::make_shared<detail::TensorImpl>();
+    impl->storage = impl_->storage;
+    impl->shape = shape();
+    impl->dtype = dtype();
+    return Tensor(std::move(impl));
+  }
+  void backward() const;  // defined in autograd.hpp
+
+  // --- Tensor-level helpers that go through the op dispatch (ops.hpp).
+  Tensor argmax(int dim) const;
+
+  detail::TensorImpl& impl() const {
+    KN_CHECK(impl_, "use of an undefined kn::Tensor");
+    return *impl_;
+  }
+  const std::shared_ptr<detail::TensorImpl>& impl_ptr() const { return impl_; }
+  bool same(const Tensor& o) const { return impl_ == o.impl_; }
+
+ private:
+  void read_elements(void* dst, int64_t first, int64_t count, Dtype want) const {
+    KN_CHECK(dtype() == want, "reading ", dtype_name(want), " from a ", dtype_name(dtype()), " tensor ",
+             shape().str());
+    const std::size_t es = dtype_size(dtype());
+    const char* src = static_cast<const char*>(raw()) + first * es;
+    if (device().is_cpu()) std::memcpy(dst, src, count * es);
+    else cuda::copy_to_host(dst, src, count * es, device().index);
+  }
+  std::shared_ptr<detail::TensorImpl> impl_;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+
+// Copies bytes between any two devices.
+inline void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_dev.is_cpu() && src_dev.is_cpu()) std::memcpy(dst, src, bytes);
+  else if (dst_dev.is_cuda() && src_dev.is_cpu()) cuda::copy_to_device(dst, src, bytes, dst_dev.index);
+  else if (dst_dev.is_cpu() && src_dev.is_cuda()) cuda::copy_to_host(dst, src, bytes, src_dev.index);
+  else if (dst_dev == src_dev) cuda::copy_on_device(dst, src, bytes, dst_dev.index);
+  else {  // between two GPUs, through the host: rare, and simple beats fast here
+    std::vector<char> host(bytes);
+    cuda::copy_to_host(host.data(), src, bytes, src_dev.index);
+    cuda::copy_to_device(dst, host.data(), bytes, dst_dev.index);
+  }
+}
+
+inline void check_device_usable(Device device) {
+  if (device.is_cuda()) {
+    KN_CHECK(cuda::is_available(), "device ", device.str(), " requested, but CUDA is not available: ",
+             cuda::unavailable_reason());
+    KN_CHECK(device.index < cuda::device_count(), "device ", device.str(), " requested, but only ",
+             cuda::device_count(), " CUDA device(s) exist");
+  }
+}
+
+inline Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  check_device_usable(device);
+  Tensor out = empty(shape(), dtype(), device);
+  copy_bytes(out.raw(), device, raw(), this->device(), nbytes());
+  return out;
+}
+
+inline Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype(), device());
+  copy_bytes(out.raw(), device(), raw(), device(), nbytes());
+  return out;
+}
+
+inline Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  check_device_usable(device);
+  Tensor t = empty(shape, Dtype::Float32, device);
+  ops::fill(device, t.data<float>(), value, t.numel());
+  return t;
+}
+
+inline Tensor Tensor::argmax(int dim) const {
+  KN_CHECK(dtype() == Dtype::Float32, "argmax: needs a float32 tensor, got ", str());
+  KN_CHECK(this->dim() == 1 || this->dim() == 2, "argmax: supports 1-D and 2-D tensors, got ", str());
+  const int d = dim < 0 ? dim + this->dim() : dim;
+  KN_CHECK(d == this->dim() - 1, "argmax(", dim, "): only the last dimension is supported, got ", str());
+  const int rows = this->dim() == 2 ? int(size(0)) : 1;
+  const int cols = int(size(-1));
+  KN_CHECK(cols > 0, "argmax: the dimension is empty in ", str());
+  Tensor out = empty(this->dim() == 2 ? Shape{rows} : Shape{}, Dtype::Int64, device());
+  ops::argmax_rows(device(), out.data<int64_t>(), data<float>(), rows, cols);
+  return out;
+}
+
+inline float Tensor::item() const {
+  KN_CHECK(dtype() == Dtype::Float32 || dtype() == Dtype::Int64, "Tensor::item(): unsupported dtype");
+  return dtype() == Dtype::Float32 ? item<float>() : float(item<int64_t>());
+}
+
+}  // namespace kn

@@ -1,0 +1,91 @@
+// Helpers for the CPU suite.
+#pragma once
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <kernelnet/kernelnet.hpp>
+
+namespace kn::test {
+
+inline std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
+
+// A user-defined op, written as a user would (a Node with its own backward):
+// loss = sum(y * R) for a fixed R, so dloss/dy = R. Tests use it to turn any
+// tensor into a scalar whose gradient reaches every element.
+struct WeightedSumBackward : Node {
+  Tensor R;
+  const char* name() const override { return "WeightedSumBackward"; }
+  void backward(const Tensor& dout) override {
+    if (GradSlot dy = slot(0)) {
+      const float g = dout.data<float>()[0];
+      float* d = dy.buffer.data<float>();
+      const float* r = R.data<float>();
+      for (int64_t i = 0; i < R.numel(); ++i) d[i] = dy.beta * d[i] + g * r[i];
+    }
+  }
+};
+inline Tensor weighted_sum(const Tensor& y, const Tensor& R) {
+  REQUIRE(y.shape() == R.shape());
+  Tensor out = Tensor::empty(Shape{});
+  double s = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) s += double(y.data<float>()[i]) * R.data<float>()[i];
+  out.data<float>()[0] = float(s);
+  if (needs_grad(y)) {
+    auto node = std::make_shared<WeightedSumBackward>();
+    node->R = R;
+    record(out, node, y);
+  }
+  return out;
+}
+
+// Central finite differences of f with respect to every element of each tensor in
+// `wrt`, against the gradients backward() leaves in their .grad().
+inline void gradcheck(const std::function<Tensor()>& f, std::vector<Tensor> wrt, double eps = 1e-2,
+                      double atol = 2e-3, double rtol = 2e-2) {
+  for (auto& t : wrt) clear_grad(t);
+  Tensor loss = f();
+  loss.backward();
+  for (size_t k = 0; k < wrt.size(); ++k) {
+    Tensor g = wrt[k].grad();
+    REQUIRE(g.defined());
+    float* p = wrt[k].data<float>();
+    for (int64_t i = 0; i < wrt[k].numel(); ++i) {
+      NoGradGuard ng;
+      const float saved = p[i];
+      p[i] = saved + float(eps);
+      const double up = f().item();
+      p[i] = saved - float(eps);
+      const double down = f().item();
+      p[i] = saved;
+      const double numeric = (up - down) / (2 * eps);
+      const double analytic = g.data<float>()[i];
+      INFO("tensor " << k << " element " << i << ": analytic " << analytic << ", numeric " << numeric);
+      CHECK(std::fabs(analytic - numeric) <= atol + rtol * std::fabs(numeric));
+    }
+  }
+}
+
+// Random values in [lo, hi) from a fixed generator (inputs are never all zeros).
+inline Tensor random_tensor(const Shape& shape, float lo = -1.0f, float hi = 1.0f, uint32_t seed = 7) {
+  std::mt19937 gen(seed);
+  Tensor t = Tensor::empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform_float(gen, lo, hi);
+  return t;
+}
+
+// The message of the kn::Error that `f` throws ("" when it throws none).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace kn::test
