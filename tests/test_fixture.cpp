@@ -64,3 +64,19 @@ TEST_CASE("CPU: 20000 epochs from the fixture's weights reproduce PyTorch's loss
   CHECK(worst_w <= 1e-4);
   CHECK(r.test_acc == Approx(29.0 / 30.0));
 }
+
+TEST_CASE("a non-finite loss stops training, naming the epoch and suggesting a smaller learning rate", "[fixture][errors]") {
+  iris::MLP model(4, 10, 3);
+  load(model, test::fixture("torch-iris-seed1/init.safetensors"));
+  // weights so large that the logits overflow: the loss is inf or NaN at once
+  for (auto& p : model.parameters())
+    for (int64_t i = 0; i < p.numel(); ++i) p.data<float>()[i] *= 1e37f;
+  iris::Config cfg;
+  cfg.epochs = 10;
+  const std::string e = test::error_of([&] { iris::train(cfg, model); });
+  CHECK(e.find("training diverged: the loss is ") == 0);
+  CHECK(e.find(" at epoch 1; try a smaller learning rate than --lr 0.01") != std::string::npos);
+  cfg.record_every = 0;  // never read back during training: caught at the end
+  const std::string e0 = test::error_of([&] { iris::train(cfg, model); });
+  CHECK(e0.find("at epoch 10") != std::string::npos);
+}

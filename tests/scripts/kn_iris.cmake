@@ -1,0 +1,60 @@
+# cmake -DAPP=kn-iris -DOUT=dir -DFIXTURES=dir -P kn_iris.cmake
+# Runs kn-iris the ways a user would and checks what it prints and writes.
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+function(expect rc_want pattern)
+  execute_process(COMMAND ${APP} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT "${rc}" STREQUAL "${rc_want}")
+    message(FATAL_ERROR "kn-iris ${ARGN}: exit ${rc}, expected ${rc_want}\n${out}\n${err}")
+  endif()
+  if(NOT "${out}${err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "kn-iris ${ARGN}: output does not match '${pattern}':\n${out}\n${err}")
+  endif()
+  set(last "${out}" PARENT_SCOPE)
+endfunction()
+
+# The lesson's run, from the PyTorch fixture's initial weights: PyTorch's final loss and accuracy.
+expect(0 "result device=cpu epochs=20000 time_s=[0-9.]+ us_per_epoch=[0-9.]+ final_loss=0\\.06143[0-9] test_acc=0\\.9667"
+       --device cpu --init-weights ${FIXTURES}/torch-iris-seed1/init.safetensors
+       --loss-csv ${OUT}/loss.csv --plot ${OUT}/loss.svg --save-weights ${OUT}/w.safetensors)
+if(NOT last MATCHES "Epoch \\[100/20000\\], Loss: [0-9.]+\n.*Epoch \\[20000/20000\\], Loss: 0\\.0614")
+  message(FATAL_ERROR "missing the lesson's epoch lines:\n${last}")
+endif()
+file(STRINGS ${OUT}/loss.csv rows)
+list(LENGTH rows n)
+list(GET rows 0 header)
+list(GET rows 1 first)
+if(NOT n EQUAL 20001 OR NOT header STREQUAL "epoch,loss" OR NOT first MATCHES "^1,1\\.12126")
+  message(FATAL_ERROR "loss.csv: ${n} rows, header '${header}', first '${first}'")
+endif()
+file(READ ${OUT}/loss.svg svg)
+foreach(part "<svg" "<polyline" ">epoch<" ">cross-entropy loss<" "training loss")
+  string(FIND "${svg}" "${part}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "loss.svg lacks ${part}")
+  endif()
+endforeach()
+# The saved weights start a second run that carries on from them.
+expect(0 "final_loss=0\\.0[0-9]+" --device cpu --epochs 10 --quiet --init-weights ${OUT}/w.safetensors)
+
+# Readback every 200 epochs: rows 200, 400, ...; never: no rows, still a result line.
+expect(0 "result device=cpu epochs=400 " --device cpu --epochs 400 --record-every 200 --loss-csv ${OUT}/l200.csv --quiet)
+file(STRINGS ${OUT}/l200.csv rows)
+if(NOT rows MATCHES "^epoch,loss;200,[0-9.]+;400,[0-9.]+$")
+  message(FATAL_ERROR "l200.csv: ${rows}")
+endif()
+expect(0 "^result device=cpu epochs=50 " --device cpu --epochs 50 --record-every 0 --quiet)
+
+# --help shows every default; bad values are usage errors (exit 2); bad files are errors (exit 1).
+expect(0 "--epochs INT:INT in \\[1 - 100000000\\]=20000" --help)
+expect(0 "--lr FLOAT:FLOAT in \\[0 - 1e\\+06\\]=0.01" --help)
+expect(0 "--record-every INT:INT in \\[0 - 100000000\\]=1" --help)
+expect(2 "epochs" --epochs 0)
+expect(2 "device" --device tpu)
+expect(2 "The following argument was not expected" --bogus)
+expect(2 "init-weights" --init-weights ${OUT}/missing.safetensors)
+expect(1 "kn-iris: error: .*loss.svg: " --device cpu --epochs 1 --init-weights ${OUT}/loss.svg)
+file(WRITE ${OUT}/bad.csv "a,b,c,d,species\n1,2,3,4,tulip\n")
+expect(1 "bad.csv:2:5: unknown class 'tulip'" --device cpu --data ${OUT}/bad.csv)
+expect(1 "tensor 'fc1.weight' has shape \\[10, 4\\], the model expects \\[20, 4\\]" --device cpu --epochs 1
+       --init-weights ${FIXTURES}/torch-iris-seed1/init.safetensors --hidden 20)

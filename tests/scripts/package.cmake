@@ -1,0 +1,34 @@
+# cmake -DBUILD=... -DSRC=... -DWORK=... -DGENERATOR=... -P package.cmake
+# Installs kernelnet from BUILD into WORK/prefix, moves the prefix (the package must be
+# relocatable), builds SRC/examples against it as a separate project, and runs the
+# example from a directory that has no data/ beside it.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+function(run)
+  cmake_parse_arguments(R "" "DIR" "" ${ARGN})
+  if(NOT R_DIR)
+    set(R_DIR ${WORK})
+  endif()
+  execute_process(COMMAND ${R_UNPARSED_ARGUMENTS} WORKING_DIRECTORY ${R_DIR} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/staging)
+file(RENAME ${WORK}/staging ${WORK}/prefix)
+foreach(f include/kernelnet/kernelnet.hpp share/kernelnet/data/iris.csv lib/cmake/kernelnet/kernelnetConfig.cmake
+          lib/cmake/kernelnet/kernelnetConfigVersion.cmake bin/kn-iris)
+  if(NOT EXISTS ${WORK}/prefix/${f})
+    message(FATAL_ERROR "the install is missing ${f}")
+  endif()
+endforeach()
+run(${CMAKE_COMMAND} -S ${SRC}/examples -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/iris_minimal DIR ${WORK})
+if(NOT last_output MATCHES "test accuracy: 0\\.9[0-9]+|test accuracy: 1\\.0")
+  message(FATAL_ERROR "unexpected output:\n${last_output}")
+endif()
+message(STATUS "installed package OK:\n${last_output}")
