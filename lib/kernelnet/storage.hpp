@@ -1,7 +1,7 @@
 // kn::Storage: a move-only owner of one block of bytes on one device.
 //
-// Host blocks are 64-byte aligned (whole cache lines, and aligned for Eigen's
-// vector loads). Device blocks come from kn::cuda::malloc, which draws on CUDA's
+// Host blocks come from malloc (16-byte aligned; the CPU ops map them as unaligned
+// Eigen arrays, and an aligned allocator measurably slowed the Iris loop). Device blocks come from kn::cuda::malloc, which draws on CUDA's
 // stream-ordered pool (cudaMallocAsync on the device's one stream; see
 // kernels/runtime.cu): plain cudaMalloc/cudaFree are slow and cudaFree makes the
 // whole device wait, which a training loop allocating activations every step
@@ -25,7 +25,7 @@ class Storage {
     if (device.is_cpu()) {
       bytes_ = bytes;
       if (bytes > 0) {
-        data_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        data_ = std::malloc(bytes);
         if (!data_) throw Error(str("out of host memory allocating ", bytes, " bytes"));
       }
     } else {
