@@ -58,3 +58,21 @@ file(WRITE ${OUT}/bad.csv "a,b,c,d,species\n1,2,3,4,tulip\n")
 expect(1 "bad.csv:2:5: unknown class 'tulip'" --device cpu --data ${OUT}/bad.csv)
 expect(1 "tensor 'fc1.weight' has shape \\[10, 4\\], the model expects \\[20, 4\\]" --device cpu --epochs 1
        --init-weights ${FIXTURES}/torch-iris-seed1/init.safetensors --hidden 20)
+
+# The weights kernelnet saved load into PyTorch's nn.Module with the same accuracy
+# (skipped where PyTorch is not installed).
+find_program(PY3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(PY3)
+  execute_process(COMMAND ${APP} --device cpu --init-weights ${FIXTURES}/torch-iris-seed1/init.safetensors --quiet
+                          --save-weights ${OUT}/torch.safetensors OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  string(REGEX MATCH "test_acc=([0-9.]+)" _ "${out}")
+  execute_process(COMMAND ${PY3} ${CMAKE_CURRENT_LIST_DIR}/torch_load.py ${OUT}/torch.safetensors ${CMAKE_MATCH_1}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 77)
+    message(STATUS "PyTorch interop skipped: ${out}")
+  elseif(NOT rc EQUAL 0)
+    message(FATAL_ERROR "PyTorch could not load kernelnet's weights (${rc}):\n${out}\n${err}")
+  else()
+    message(STATUS "${out}")
+  endif()
+endif()
