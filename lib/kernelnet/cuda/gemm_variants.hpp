@@ -8,9 +8,11 @@
 // each shape (gemm_kernel_for says which); variants 1..8 run the kernel of
 // kernels/gemm/01_naive.cuh .. 08_tiny.cuh on every shape.
 #pragma once
+#include <kernelnet/error.hpp>
 
 namespace kn::cuda {
 
+#if KN_WITH_CUDA
 int gemm_variant_count();              // 9: variant 0 and the kernels 1..8
 const char* gemm_variant_name(int v);  // "0_library", "01_naive", ..., "08_tiny"
 void gemm_variant(int v, float* C, const float* A, const float* B, int M, int N, int K,
@@ -19,5 +21,19 @@ void gemm_variant(int v, float* C, const float* A, const float* B, int M, int N,
 // The kernel (and configuration) kn::cuda::gemm runs for an M x N x K product on the
 // current device: "08_tiny", "07_warptile" (128 x 128 tiles) or "07_warptile 64x64".
 const char* gemm_kernel_for(int M, int N, int K);
+#else
+// Built without CUDA: no variants to run.
+inline int gemm_variant_count() { return 0; }
+inline const char* gemm_variant_name(int v) {
+  throw Error(str("gemm_variant_name(", v, "): kernelnet was built without CUDA"));
+}
+inline void gemm_variant(int v, float*, const float*, const float*, int, int, int, bool, bool,
+                         float, float) {
+  throw Error(str("gemm_variant(", v, "): kernelnet was built without CUDA"));
+}
+inline const char* gemm_kernel_for(int, int, int) {
+  throw Error("gemm_kernel_for: kernelnet was built without CUDA");
+}
+#endif
 
 }  // namespace kn::cuda
