@@ -1,14 +1,19 @@
 # kernelnet: two commands do all set-up on a fresh Debian 12 machine.
 #   make iris   install what is missing, configure, build, train the Iris MLP
 #   make test   the same set-up, then the whole test suite
-# Both are idempotent: a second run only rebuilds what changed.
+# Both are idempotent: a second run only rebuilds what changed. CI also runs:
+#   make sanitize   the CPU suite under ASan + UBSan, in build-asan/ (scripts/sanitize)
+#   make fuzz       libFuzzer on the safetensors and CSV readers, FUZZ_SECONDS (60) each,
+#                   in build-fuzz/ (scripts/fuzz); clang is installed for this one only
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IRIS_ARGS ?= --device auto
 DEBIAN_PACKAGES := cmake ninja-build g++ libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev
+# libFuzzer and clang's sanitizer runtimes (g++'s come with g++).
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: iris test deps configure build clean
+.PHONY: iris test deps deps-fuzz configure build clean sanitize fuzz
 
 iris: build
 	./$(BUILD)/apps/kn-iris $(IRIS_ARGS)
@@ -16,10 +21,15 @@ iris: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Installs the Debian packages that are missing (as root, or through sudo when it
-# needs no password); says what to install when it cannot.
-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+sanitize: deps
+	JOBS=$(JOBS) scripts/sanitize
+
+fuzz: deps deps-fuzz
+	JOBS=$(JOBS) scripts/fuzz
+
+# $(call install_missing,PACKAGES): installs those that are missing (as root, or
+# through sudo when it needs no password); says what to install when it cannot.
+install_missing = @missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -28,6 +38,12 @@ deps:
 	  else echo "missing Debian packages:$$missing -- run: sudo apt-get install$$missing" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq$$missing >/dev/null; \
 	fi
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
+
+deps-fuzz:
+	$(call install_missing,$(FUZZ_PACKAGES))
 
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -2,9 +2,11 @@
 //
 //   kn-iris                          # 20000 epochs, GPU when present, loss read every epoch
 //   kn-iris --device cpu --record-every 200 --plot loss.svg
+//   kn-iris --trace-epochs 1 --epochs 1  # what each layer runs, op by op (to stderr)
+//   kn-iris --mode graph             # one CUDA graph launch per epoch; --mode fused: one kernel in all
 //
 // Ends with one machine-readable line:
-//   result device=cpu epochs=20000 time_s=... us_per_epoch=... final_loss=... test_acc=...
+//   result device=cpu epochs=20000 time_s=... us_per_epoch=... final_loss=... test_acc=... mode=eager
 #include <cstdio>
 #include <string>
 
@@ -15,7 +17,7 @@
 
 int main(int argc, char** argv) {
   kn::iris::Config cfg;
-  std::string device = "auto", save_weights, loss_csv, plot;
+  std::string device = "auto", mode = "eager", save_weights, loss_csv, plot;
   int print_every = 100;
   bool quiet = false;
 
@@ -41,6 +43,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000000));
   app.add_option("--loss-csv", loss_csv, "Write the recorded losses here (epoch,loss)");
   app.add_option("--plot", plot, "Write the loss curve here (SVG)");
+  app.add_option("--trace-epochs", cfg.trace_epochs,
+                 "Trace the first N epochs to stderr: every op or kernel with the layer that ran it, and a "
+                 "summary per epoch (KN_TRACE=1 traces them all)")
+      ->check(CLI::Range(0, 100000000));
+  app.add_option("--mode", mode,
+                 "How each epoch reaches the GPU: eager (a launch per op, the lesson's loop), graph (the epoch "
+                 "captured once into a CUDA graph, one launch per epoch), fused (one kernel for all epochs; models "
+                 "too big for it fall back to graph). The CPU runs eager only")
+      ->check(CLI::IsMember({"eager", "graph", "fused"}));
+  app.add_option("--readback-every", cfg.readback_every,
+                 "--mode graph: copy the losses the device logged back every N epochs, one synchronisation each "
+                 "(0: once, at the end)")
+      ->check(CLI::Range(0, 100000000));
   app.add_flag("--quiet", quiet, "Print only the result line");
   try {
     app.parse(argc, argv);
@@ -57,6 +72,7 @@ int main(int argc, char** argv) {
       KN_CHECK(kn::cuda::is_available(), "--device cuda: CUDA is not available: ", kn::cuda::unavailable_reason());
       cfg.device = kn::Device::cuda(0);
     }
+    cfg.mode = kn::iris::parse_mode(mode);
     if (!quiet) std::printf("device: %s\n", cfg.device.str().c_str());
 
     kn::manual_seed(cfg.init_seed);
@@ -96,9 +112,9 @@ int main(int argc, char** argv) {
                   (long long)r.stats.launches, (long long)r.stats.syncs, (long long)r.stats.h2d_bytes,
                   (long long)r.stats.d2h_bytes);
     if (!quiet) std::printf("test accuracy: %.4f\n", r.test_acc);
-    std::printf("result device=%s epochs=%d time_s=%.4f us_per_epoch=%.2f final_loss=%.6f test_acc=%.4f\n",
+    std::printf("result device=%s epochs=%d time_s=%.4f us_per_epoch=%.2f final_loss=%.6f test_acc=%.4f mode=%s\n",
                 cfg.device.is_cuda() ? "cuda" : "cpu", cfg.epochs, r.time_s, r.time_s * 1e6 / cfg.epochs,
-                r.final_loss, r.test_acc);
+                r.final_loss, r.test_acc, kn::iris::mode_name(r.mode));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kn-iris: error: %s\n", e.what());

@@ -18,6 +18,7 @@
 
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/error.hpp>
+#include <kernelnet/trace.hpp>
 
 // Throws kn::Error naming the failed expression, where it was, and CUDA's own words.
 #define KN_CUDA_CHECK(expr)                                                    \
@@ -47,9 +48,18 @@ struct KernelSite {
   const char* file;
   int line;
 };
-// Called after every launch: checks the launch, counts it, and is where a kernel
-// trace hooks in (it sees the kernel's name, device, grid and block).
+// Called after every launch: checks the launch and counts it.
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
+// A launch while kn::trace is on (kernels/trace.cu): before it, a gate kernel holds the
+// stream and a CUDA event marks the start; after it, the gate opens, after_launch()
+// runs, and the host waits for an end event to log the kernel with its device time.
+void before_traced_launch(int device);
+void after_traced_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
+// CUDA graphs (kernels/graph.cu): while a device's stream is being captured, launches
+// on it are recorded, not run, so after_launch() does not count them; each replay of a
+// graph is counted as one launch instead.
+void set_capturing(int device, bool capturing);
+void count_launch(int device);
 
 // Device memory for the length of one op: taken from the stream-ordered pool and
 // given back in stream order, so freeing it right after the launches that use it is
@@ -86,8 +96,11 @@ void launch(const KernelSite& site, void (*kernel)(Params...), dim3 grid, dim3 b
             std::size_t shared_bytes, Args&&... args) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
   const int device = current_device();
+  const bool traced = ::kn::trace::enabled();  // off, this load is all the trace costs
+  if (traced) before_traced_launch(device);
   kernel<<<grid, block, shared_bytes, stream(device)>>>(std::forward<Args>(args)...);
-  after_launch(site, device, grid, block);
+  if (traced) after_traced_launch(site, device, grid, block);
+  else after_launch(site, device, grid, block);
 }
 
 // A grid for a grid-stride loop over n elements: enough blocks to cover n, capped at

@@ -5,6 +5,7 @@
 // data must be there when it returns) and synchronize(); each wait is counted in
 // Stats::syncs. Everything else is queued on the device's stream and returns at once.
 #include "common.cuh"
+#include "trace.cuh"
 
 #include <array>
 #include <atomic>
@@ -27,6 +28,7 @@ struct DeviceState {
   int threads_per_sm = 0;
   std::atomic<int64_t> launches{0}, syncs{0}, h2d_copies{0}, h2d_bytes{0}, d2h_copies{0},
       d2h_bytes{0};
+  std::atomic<bool> capturing{false};  // the stream is being captured into a graph
 };
 
 // What cudaGetDeviceCount said, asked once: the answer does not change while the
@@ -149,9 +151,17 @@ void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
                     " failed at ", site.file, ":", site.line, ": ", cudaGetErrorName(err), " (",
                     cudaGetErrorString(err), ")",
                     " (the error may come from earlier work on the device)"));
-  state(device).launches.fetch_add(1, std::memory_order_relaxed);
-  // Kernel trace hook: record site.name, device, grid and block here.
+  DeviceState& s = state(device);
+  if (!s.capturing.load(std::memory_order_relaxed)) s.launches.fetch_add(1, std::memory_order_relaxed);
+  // While tracing, launch() calls after_traced_launch() (kernels/trace.cu) instead,
+  // which calls this and then logs the kernel.
 }
+
+void set_capturing(int device, bool capturing) {
+  state(device).capturing.store(capturing, std::memory_order_relaxed);
+}
+
+void count_launch(int device) { state(device).launches.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace detail
 
@@ -237,6 +247,7 @@ void copy_to_device(void* dst, const void* src, std::size_t bytes, int device) {
     pinned_or_managed = attr.type == cudaMemoryTypeHost || attr.type == cudaMemoryTypeManaged;
   else
     (void)cudaGetLastError();  // pre-11 drivers call a pageable pointer an error
+  detail::TracedCopy traced(trace::kCopyToDevice, bytes, device, s.stream, pinned_or_managed);
   KN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s.stream));
   s.h2d_copies.fetch_add(1, std::memory_order_relaxed);
   s.h2d_bytes.fetch_add(int64_t(bytes), std::memory_order_relaxed);
@@ -249,6 +260,7 @@ void copy_to_device(void* dst, const void* src, std::size_t bytes, int device) {
 void copy_to_host(void* dst, const void* src, std::size_t bytes, int device) {
   if (bytes == 0) return;
   DeviceState& s = ready(device);
+  detail::TracedCopy traced(trace::kCopyToHost, bytes, device, s.stream, true);
   KN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s.stream));
   // The copy waits for the ops queued before it; the host must wait for the copy.
   KN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
@@ -259,11 +271,13 @@ void copy_to_host(void* dst, const void* src, std::size_t bytes, int device) {
 
 void copy_on_device(void* dst, const void* src, std::size_t bytes, int device) {
   if (bytes == 0) return;
+  detail::TracedCopy traced(trace::kCopyOnDevice, bytes, device, ready(device).stream, false);
   KN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ready(device).stream));
 }
 
 void synchronize(int device) {
   DeviceState& s = ready(device);
+  detail::TracedSync traced(device);
   KN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
   s.syncs.fetch_add(1, std::memory_order_relaxed);
 }

@@ -15,3 +15,27 @@ add_test(NAME "package: install, find_package(kernelnet 0.1), build and run the 
           -DWORK=${CMAKE_CURRENT_BINARY_DIR}/package-test -DGENERATOR=${CMAKE_GENERATOR}
           -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/package.cmake)
 set_tests_properties("package: install, find_package(kernelnet 0.1), build and run the example" PROPERTIES TIMEOUT 1200)
+
+# --- Seeing how layers map to kernels (issue 5): kn-info, the trace, the examples.
+add_test(NAME "kn-info: text and --json agree with nproc, getconf and /proc/cpuinfo"
+  COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-info> -DWITH_CUDA=${KN_WITH_CUDA}
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_info.cmake)
+add_test(NAME "kn-iris: --trace-epochs 2 traces two epochs layer by layer, each with a summary"
+  COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-iris> -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris_trace.cmake)
+add_test(NAME "example: call_operator (Counter, Adder, the call operator and hooks)"
+  COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:call_operator>
+          "-DPATTERNS=Counter: called 3 times, returns 3, count = 3@@Adder: add5\\(10\\) = 15, add5\\(-2\\) = 3@@lambda: add_n\\(10\\) = 17@@std::function: 15 17 -10@@MiniModule: d\\(21\\) ran 1 hook, d.forward\\(21\\) ran none@@same as kn::relu\\(x\\): yes@@ran the hook 1 time"
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/expect_output.cmake)
+add_test(NAME "example: mlp_hooks (two hidden layers, activation statistics from forward hooks)"
+  COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:mlp_hooks>
+          "-DPATTERNS=epoch 1 activations:\n  act1  \\[120, 16\\]: mean [0-9.]+  std [0-9.]+  max [0-9.]+  zeros [0-9.]+%\n  act2  \\[120, 8\\]: mean @@epoch 3000 activations:@@test accuracy: (0\\.9[0-9]*|1\\.0+)"
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/expect_output.cmake)
+add_test(NAME "example: custom_op (SiLU with its own forward and backward kernels)"
+  COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:custom_op>
+          "-DPATTERNS=gradcheck \\(cpu\\): max [^\n]*: ok@@cuda vs cpu: (skipped|[^\n]*: ok)@@trace: Net.act \\(SiLU\\) forward → [^\n]*\\(silu_forward 1200\\)@@trace: Net.act \\(SiLU\\) backward → [^\n]*\\(silu_backward 1200\\)@@test accuracy (0\\.9|1\\.0)"
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/expect_output.cmake)
+
+# kn-bench: every subcommand in its smallest size (tests/scripts/bench.cmake).
+if(TARGET kn-bench)
+  add_test(NAME "kn-bench: every subcommand, smallest size" COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-bench> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-bench-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/bench.cmake)
+endif()

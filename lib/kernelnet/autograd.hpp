@@ -13,6 +13,7 @@
 
 #include <kernelnet/ops.hpp>
 #include <kernelnet/tensor.hpp>
+#include <kernelnet/trace.hpp>
 
 namespace kn {
 
@@ -52,6 +53,7 @@ struct Node {
   std::shared_ptr<detail::TensorImpl> grad;                 // gradient of the output, accumulated here
   bool done = false;
   uint64_t mark = 0;  // visit mark for the topological sort
+  std::string trace_module;  // the Module call that recorded it, "MLP.fc1 (Linear 4→10)" (set only while tracing)
 
   // The buffer that input i's gradient goes to: the producing node's grad for a
   // non-leaf, the tensor's .grad() for a leaf. Empty when input i needs none.
@@ -88,6 +90,7 @@ bool needs_grad(const T&... inputs) {
 template <typename N, typename... T>
 void record(Tensor& out, std::shared_ptr<N> node, const T&... inputs) {
   (node->inputs.push_back(inputs.defined() && inputs.requires_grad() ? inputs.impl_ptr() : nullptr), ...);
+  if (trace::enabled()) node->trace_module = trace::module_for_node();
   out.impl().requires_grad = true;
   out.impl().grad_fn = std::move(node);
 }
@@ -143,6 +146,7 @@ inline void Tensor::backward() const {
     Node* node = *it;
     if (!node->grad) continue;  // nothing flowed into it
     KN_CHECK(!node->done, "backward(): node ", node->name(), " already ran; the graph was freed by an earlier backward()");
+    trace::BackwardScope traced(node->trace_module, node->name());
     node->backward(Tensor(node->grad));
     node->grad.reset();
     node->release();

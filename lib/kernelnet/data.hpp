@@ -1,11 +1,14 @@
 // Data: the Iris CSV, scikit-learn's train_test_split, and MinMaxScaler.
 #pragma once
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <istream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -42,10 +45,8 @@ inline std::string trim(const std::string& s) {
 
 // Reads a CSV with a header row: numeric feature columns, then a class column whose
 // values are names from `classes` (their index is the label). Every error names
-// the file, line and column.
-inline Dataset read_csv(const std::string& path, const std::vector<std::string>& classes) {
-  std::ifstream in(path);
-  if (!in) throw Error(str(path, ": cannot open the data file: ", std::strerror(errno)));
+// the source (`path`: a file name, or whatever names the stream), line and column.
+inline Dataset read_csv(std::istream& in, const std::string& path, const std::vector<std::string>& classes) {
   std::string line;
   int lineno = 0;
   std::vector<std::string> header;
@@ -53,6 +54,10 @@ inline Dataset read_csv(const std::string& path, const std::vector<std::string>&
     ++lineno;
     if (!detail::trim(line).empty()) header = detail::split_csv_line(detail::trim(line));
   }
+  const auto check_read = [&] {  // a read error (a directory, EIO) must not pass for the end of the file
+    KN_CHECK(!in.bad(), path, ": cannot read the data file: ", std::strerror(errno));
+  };
+  check_read();
   if (header.empty()) throw Error(str(path, ": the file is empty (expected a header row and data rows)"));
   KN_CHECK(header.size() >= 2, path, ":", lineno, ": the header has ", header.size(),
            " column; expected feature columns and a class column");
@@ -79,6 +84,9 @@ inline Dataset read_csv(const std::string& path, const std::vector<std::string>&
                "' is not a number (column ", ds.feature_names[c], ")");
       KN_CHECK(std::isfinite(v), path, ":", lineno, ":", c + 1, ": '", f, "' is not a finite number (column ",
                ds.feature_names[c], ")");
+      // A finite double can still overflow float32 (1e39): it would become inf.
+      KN_CHECK(std::isfinite(float(v)), path, ":", lineno, ":", c + 1, ": '", f,
+               "' is out of the float32 range (column ", ds.feature_names[c], ")");
       X.push_back(float(v));
     }
     const std::string name = detail::trim(fields.back());
@@ -92,11 +100,25 @@ inline Dataset read_csv(const std::string& path, const std::vector<std::string>&
     }
     y.push_back(label);
   }
+  check_read();
   KN_CHECK(!y.empty(), path, ": no data rows after the header");
   const int64_t rows = int64_t(y.size());
   ds.X = Tensor::from_vector(X, {rows, int64_t(features)});
   ds.y = Tensor::from_vector(y, {rows});
   return ds;
+}
+
+inline Dataset read_csv(const std::string& path, const std::vector<std::string>& classes) {
+  std::ifstream in(path);
+  if (!in) throw Error(str(path, ": cannot open the data file: ", std::strerror(errno)));
+  return read_csv(in, path, classes);
+}
+
+// The same from text in memory; `where` stands for the file name in errors.
+inline Dataset read_csv_text(const std::string& text, const std::string& where,
+                             const std::vector<std::string>& classes) {
+  std::istringstream in(text);
+  return read_csv(in, where, classes);
 }
 
 // Where iris.csv lives: $KN_DATA_DIR, else the directory the build or the installed

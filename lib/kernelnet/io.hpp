@@ -18,10 +18,13 @@ namespace kn::io {
 inline std::string read_file(const std::string& path, const char* what = "file") {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(str(path, ": cannot open ", what, ": ", std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(str(path, ": error reading ", what));
-  return ss.str();
+  // istream::read, not `ss << in.rdbuf()`: that swallows a read error (a directory,
+  // EIO) and returns what it had, so the error surfaced later as a "truncated" file.
+  std::string bytes;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf), in.gcount() > 0) bytes.append(buf, std::size_t(in.gcount()));
+  if (in.bad()) throw Error(str(path, ": cannot read ", what, ": ", std::strerror(errno)));
+  return bytes;
 }
 
 // Writes through a temporary file beside `path`, then renames it over `path`: a

@@ -27,6 +27,17 @@ constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;  // as the reference 
 
 inline const char* dtype_tag(Dtype d) { return d == Dtype::Float32 ? "F32" : "I64"; }
 
+namespace detail {
+// A header value as an error message shows it: scalars as JSON, cut short; arrays and
+// objects by their type only, as dump() recurses once per level of nesting and a
+// hostile header nested a million deep would overflow the stack.
+inline std::string brief(const nlohmann::json& v) {
+  if (v.is_structured()) return str("a JSON ", v.type_name());
+  std::string s = v.dump();
+  return s.size() <= 40 ? s : s.substr(0, 40) + "...";
+}
+}  // namespace detail
+
 // Parses a safetensors image (the whole file in memory). `where` names it in errors.
 inline NamedTensors parse(const std::string& bytes, const std::string& where) {
   const uint64_t size = bytes.size();
@@ -77,10 +88,11 @@ inline NamedTensors parse(const std::string& bytes, const std::string& where) {
     Shape shape;
     KN_CHECK(info["shape"].size() <= size_t(Shape::kMaxDims), at, ": shape has ", info["shape"].size(),
              " dimensions, at most ", Shape::kMaxDims, " are supported");
-    uint64_t numel = 1;
-    for (const auto& d : info["shape"]) {
+    for (const auto& d : info["shape"])
       KN_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), at,
-               ": shape entries must be non-negative integers, got ", d.dump());
+               ": shape entries must be non-negative integers, got ", detail::brief(d));
+    uint64_t numel = 1;  // every entry is a number now, so the dump() below is short
+    for (const auto& d : info["shape"]) {
       const uint64_t v = d.get<uint64_t>();
       KN_CHECK(v < (uint64_t(1) << 40) && (v == 0 || numel <= (uint64_t(1) << 40) / v), at, ": shape ",
                info["shape"].dump(), " is too large");

@@ -49,6 +49,13 @@ expect(0 "^result device=cpu epochs=50 " --device cpu --epochs 50 --record-every
 expect(0 "--epochs INT:INT in \\[1 - 100000000\\]=20000" --help)
 expect(0 "--lr FLOAT:FLOAT in \\[0 - 1e\\+06\\]=0.01" --help)
 expect(0 "--record-every INT:INT in \\[0 - 100000000\\]=1" --help)
+expect(0 "--mode TEXT:{eager,graph,fused}=eager" --help)
+expect(0 "--readback-every INT:INT in \\[0 - 100000000\\]=1000" --help)
+expect(0 " mode=eager\n" --device cpu --epochs 5 --quiet)
+expect(2 "mode" --mode turbo)
+# Graph and fused modes need a GPU: on the CPU they are errors that say so.
+expect(1 "kn-iris: error: --mode graph needs a CUDA device; on cpu only --mode eager exists" --device cpu --mode graph)
+expect(1 "kn-iris: error: --mode fused needs a CUDA device; on cpu only --mode eager exists" --device cpu --mode fused)
 expect(2 "epochs" --epochs 0)
 expect(2 "device" --device tpu)
 expect(2 "The following argument was not expected" --bogus)

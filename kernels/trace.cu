@@ -1,0 +1,192 @@
+// The CUDA side of kn::trace: launches, copies and synchronisations, each logged with
+// the Module call that caused it (the calling thread's trace state) and its duration.
+//
+// Timing one kernel with a pair of CUDA events has a trap: on an idle stream the start
+// event is passed the moment it is queued, and the kernel only arrives when the host has
+// finished launching it, so the interval would include the host's launch overhead (a few
+// microseconds, longer than a small kernel runs). So a traced launch first queues a gate:
+// a one-thread kernel that spins until the host opens it. The start event, the kernel
+// and the end event queue up behind the gate, the host opens it, and the device runs the
+// three back to back. The gate gives up by itself after ~0.1 s of device clock, so a
+// host that never opens it (a bug) slows the trace down but cannot hang the program.
+//
+// While the stream is being captured into a CUDA graph (kernels/graph.cu) nothing runs,
+// and waiting on an event would break the capture: launches and copies are then logged
+// as captured, without a time.
+//
+// Copies are timed with the events alone (they are not gated: a copy to the host waits
+// inside runtime.cu before the trace could open a gate), so a copy's time includes the
+// host queueing it.
+#include "common.cuh"
+#include "trace.cuh"
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+namespace kn::cuda::detail {
+namespace {
+
+constexpr long long kGateCycles = 200'000'000;  // ~0.1 s at 2 GHz
+
+__global__ void trace_gate_kernel(const volatile int* open, long long max_cycles) {
+  const long long start = clock64();
+  while (*open == 0 && clock64() - start < max_cycles) {
+  }
+}
+
+// Per thread and device: the two events and the gate's flag (mapped pinned host memory
+// the gate kernel reads). Created on first use and never freed: a few hundred bytes a
+// thread, and freeing them in thread-exit destructors would race the CUDA runtime's
+// own teardown at process exit.
+struct Timing {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  volatile int* gate_host = nullptr;
+  int* gate_device = nullptr;
+  bool gated = false;  // a gate is queued and not yet opened
+  bool timed = false;  // the start event of the launch in progress was recorded
+};
+
+Timing& timing(int device) {
+  static thread_local std::vector<Timing> per_device;
+  if (int(per_device.size()) <= device) per_device.resize(device + 1);
+  Timing& t = per_device[device];
+  if (!t.start) {  // the current device is `device`: events belong to the current device
+    KN_CUDA_CHECK(cudaEventCreate(&t.start));
+    KN_CUDA_CHECK(cudaEventCreate(&t.stop));
+    void* flag = nullptr;
+    KN_CUDA_CHECK(cudaHostAlloc(&flag, sizeof(int), cudaHostAllocMapped | cudaHostAllocPortable));
+    t.gate_host = static_cast<volatile int*>(flag);
+    KN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&t.gate_device), flag, 0));
+  }
+  return t;
+}
+
+double elapsed_us(Timing& t) {
+  KN_CUDA_CHECK(cudaEventSynchronize(t.stop));
+  float ms = 0;
+  KN_CUDA_CHECK(cudaEventElapsedTime(&ms, t.start, t.stop));
+  return double(ms) * 1e3;
+}
+
+bool capturing(cudaStream_t s) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(s, &status) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return status != cudaStreamCaptureStatusNone;
+}
+
+constexpr const char* kCaptured = "captured into a CUDA graph, not run now";
+
+double now_us() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// "(gemm_kernels::sgemm_tiny<TA, TB>)" -> "sgemm_tiny<TA, TB>": what KN_LAUNCH's #kernel
+// gives, without the parentheses and namespaces.
+std::string kernel_name(const char* site_name) {
+  std::string s = site_name;
+  if (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
+  const auto angle = s.find('<');
+  const auto colons = s.rfind("::", angle);
+  if (colons != std::string::npos) s = s.substr(colons + 2);
+  return s;
+}
+
+}  // namespace
+
+void before_traced_launch(int device) {
+  Timing& t = timing(device);
+  cudaStream_t s = stream(device);
+  t.timed = !capturing(s);
+  if (!t.timed) return;
+  *t.gate_host = 0;
+  trace_gate_kernel<<<1, 1, 0, s>>>(t.gate_device, kGateCycles);
+  KN_CUDA_CHECK(cudaGetLastError());
+  t.gated = true;
+  const cudaError_t err = cudaEventRecord(t.start, s);
+  if (err != cudaSuccess) open_trace_gate(device);
+  KN_CUDA_CHECK(err);
+}
+
+void open_trace_gate(int device) noexcept {
+  try {
+    Timing& t = timing(device);
+    if (t.gated) *t.gate_host = 1;
+    t.gated = false;
+  } catch (...) {
+  }
+}
+
+void after_traced_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
+  Timing& t = timing(device);
+  // The end event goes in the queue before the gate opens, so it follows the kernel
+  // directly; whatever happens, the gate opens.
+  const cudaError_t err = t.timed ? cudaEventRecord(t.stop, stream(device)) : cudaSuccess;
+  open_trace_gate(device);
+  if (err != cudaSuccess) t.timed = false;
+  KN_CUDA_CHECK(err);
+  after_launch(site, device, grid, block);  // checks and counts, as an untraced launch
+  trace::Event e = trace::event_here(trace::Kind::Launch, Device::cuda(device));
+  e.name = kernel_name(site.name);
+  e.grid[0] = grid.x, e.grid[1] = grid.y, e.grid[2] = grid.z;
+  e.block[0] = block.x, e.block[1] = block.y, e.block[2] = block.z;
+  if (t.timed) e.micros = elapsed_us(t);
+  else e.detail = kCaptured;
+  t.timed = false;
+  trace::emit(e);
+}
+
+TracedCopy::TracedCopy(const char* what, std::size_t bytes, int device, cudaStream_t stream, bool host_waits)
+    : on_(trace::enabled()), what_(what), bytes_(bytes), device_(device), stream_(stream), host_waits_(host_waits) {
+  if (!on_) return;
+  exceptions_ = std::uncaught_exceptions();
+  timed_ = !capturing(stream);
+  if (timed_) KN_CUDA_CHECK(cudaEventRecord(timing(device).start, stream));
+}
+
+TracedCopy::~TracedCopy() {
+  if (!on_ || std::uncaught_exceptions() > exceptions_) return;  // the copy failed: its error says enough
+  try {
+    trace::Event e = trace::event_here(trace::Kind::Copy, Device::cuda(device_));
+    e.op.clear();  // a copy is not part of a dispatch
+    e.name = what_;
+    e.bytes = int64_t(bytes_);
+    e.synchronises = host_waits_;
+    if (timed_) {
+      Timing& t = timing(device_);
+      KN_CUDA_CHECK(cudaEventRecord(t.stop, stream_));
+      e.micros = elapsed_us(t);
+    } else {
+      e.detail = kCaptured;
+    }
+    trace::emit(e);
+  } catch (...) {
+    // A destructor cannot throw; a failing device reports itself at the next call.
+  }
+}
+
+TracedSync::TracedSync(int device) : on_(trace::enabled()), device_(device) {
+  if (!on_) return;
+  exceptions_ = std::uncaught_exceptions();
+  start_us_ = now_us();
+}
+
+TracedSync::~TracedSync() {
+  if (!on_ || std::uncaught_exceptions() > exceptions_) return;
+  try {
+    trace::Event e = trace::event_here(trace::Kind::Sync, Device::cuda(device_));
+    e.op.clear();
+    e.name = "synchronize";
+    e.micros = now_us() - start_us_;
+    trace::emit(e);
+  } catch (...) {
+  }
+}
+
+}  // namespace kn::cuda::detail

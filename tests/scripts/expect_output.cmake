@@ -1,0 +1,23 @@
+# cmake -DCMD=program [-DARGS=arg1;arg2] -DPATTERNS="regex1@@regex2@@..." -P expect_output.cmake
+# Runs the program; it must exit 0 and its output (stdout and stderr) must match every
+# regex. The regexes are separated by "@@" (not ";": CMake lists mangle brackets).
+execute_process(COMMAND ${CMD} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${CMD} ${ARGS}: exit ${rc}\n${out}\n${err}")
+endif()
+set(rest "${PATTERNS}")
+while(NOT rest STREQUAL "")
+  string(FIND "${rest}" "@@" at)
+  if(at EQUAL -1)
+    set(pattern "${rest}")
+    set(rest "")
+  else()
+    string(SUBSTRING "${rest}" 0 ${at} pattern)
+    math(EXPR next "${at} + 2")
+    string(SUBSTRING "${rest}" ${next} -1 rest)
+  endif()
+  if(NOT "${out}${err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "${CMD} ${ARGS}: output does not match '${pattern}':\n${out}\n${err}")
+  endif()
+endwhile()
+message(STATUS "${out}${err}")
