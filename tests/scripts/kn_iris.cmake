@@ -83,3 +83,25 @@ if(PY3)
     message(STATUS "${out}")
   endif()
 endif()
+
+# Output paths that cannot be written: one clear error, exit 1, and no partial file.
+foreach(flag --loss-csv --plot --save-weights)
+  expect(1 "kn-iris: error: ${OUT}/no-such-dir/out: cannot write" --device cpu --epochs 2 --quiet ${flag}
+         ${OUT}/no-such-dir/out)
+endforeach()
+# An existing output is replaced only by a complete one: a failed run leaves it whole.
+file(WRITE ${OUT}/keep.csv "epoch,loss\n1,0.5\n")
+expect(2 "epochs" --epochs 0 --loss-csv ${OUT}/keep.csv)
+file(READ ${OUT}/keep.csv kept)
+if(NOT kept STREQUAL "epoch,loss\n1,0.5\n")
+  message(FATAL_ERROR "keep.csv was changed by a failed run")
+endif()
+file(GLOB leftovers ${OUT}/*.tmp-*)
+if(leftovers)
+  message(FATAL_ERROR "temporary files left behind: ${leftovers}")
+endif()
+# --device cuda without a device (or without CUDA in the build) is a clear error.
+execute_process(COMMAND ${APP} --device cuda --epochs 2 --quiet RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 AND NOT (rc EQUAL 1 AND err MATCHES "--device cuda: CUDA is not available: "))
+  message(FATAL_ERROR "kn-iris --device cuda: exit ${rc}\n${out}\n${err}")
+endif()

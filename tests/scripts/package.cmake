@@ -32,3 +32,25 @@ if(NOT last_output MATCHES "test accuracy: 0\\.9[0-9]+|test accuracy: 1\\.0")
   message(FATAL_ERROR "unexpected output:\n${last_output}")
 endif()
 message(STATUS "installed package OK:\n${last_output}")
+
+# Once more through add_subdirectory: a consumer project that builds kernelnet from its
+# source tree (only the library: apps and tests are off when kernelnet is not the top
+# project; CUDA off here to keep CI quick, the installed package above has it when built).
+file(MAKE_DIRECTORY ${WORK}/consumer)
+file(WRITE ${WORK}/consumer/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)
+project(consumer LANGUAGES CXX)
+add_subdirectory(\"${SRC}\" kernelnet)
+add_executable(iris_minimal \"${SRC}/examples/iris_minimal.cpp\")
+target_link_libraries(iris_minimal PRIVATE kernelnet::kernelnet)
+")
+run(${CMAKE_COMMAND} -S ${WORK}/consumer -B ${WORK}/consumer-build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
+    -DKN_CUDA=OFF)
+if(EXISTS ${WORK}/consumer-build/kernelnet/apps OR EXISTS ${WORK}/consumer-build/kernelnet/tests)
+  message(FATAL_ERROR "add_subdirectory(kernelnet) should build the library only")
+endif()
+run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
+run(${WORK}/consumer-build/iris_minimal DIR ${WORK})
+if(NOT last_output MATCHES "test accuracy: 0\\.9[0-9]+|test accuracy: 1\\.0")
+  message(FATAL_ERROR "unexpected output (add_subdirectory):\n${last_output}")
+endif()
+message(STATUS "add_subdirectory build OK")
