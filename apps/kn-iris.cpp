@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  // The trace goes to stderr; line-buffered stdout keeps the two in order through a pipe.
+  if (cfg.trace_epochs > 0 || kn::trace::enabled()) std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
   try {
     if (device == "auto") cfg.device = kn::cuda::is_available() ? kn::Device::cuda(0) : kn::Device::cpu();

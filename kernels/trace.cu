@@ -54,13 +54,29 @@ Timing& timing(int device) {
   static thread_local std::vector<Timing> per_device;
   if (int(per_device.size()) <= device) per_device.resize(device + 1);
   Timing& t = per_device[device];
-  if (!t.start) {  // the current device is `device`: events belong to the current device
-    KN_CUDA_CHECK(cudaEventCreate(&t.start));
-    KN_CUDA_CHECK(cudaEventCreate(&t.stop));
-    void* flag = nullptr;
-    KN_CUDA_CHECK(cudaHostAlloc(&flag, sizeof(int), cudaHostAllocMapped | cudaHostAllocPortable));
-    t.gate_host = static_cast<volatile int*>(flag);
-    KN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&t.gate_device), flag, 0));
+  if (!t.gate_device) {  // set last: a failure half-way retries next time
+    // Events belong to the device current when they are made: make it `device` (a copy
+    // can be traced while another device is current), then put the caller's back.
+    int current = 0;
+    KN_CUDA_CHECK(cudaGetDevice(&current));
+    if (current != device) KN_CUDA_CHECK(cudaSetDevice(device));
+    struct Restore {
+      int device;
+      bool needed;
+      ~Restore() {
+        if (needed) (void)cudaSetDevice(device);
+      }
+    } restore{current, current != device};
+    if (!t.start) KN_CUDA_CHECK(cudaEventCreate(&t.start));
+    if (!t.stop) KN_CUDA_CHECK(cudaEventCreate(&t.stop));
+    if (!t.gate_host) {
+      void* flag = nullptr;
+      KN_CUDA_CHECK(cudaHostAlloc(&flag, sizeof(int), cudaHostAllocMapped | cudaHostAllocPortable));
+      t.gate_host = static_cast<volatile int*>(flag);
+    }
+    void* dev = nullptr;
+    KN_CUDA_CHECK(cudaHostGetDevicePointer(&dev, const_cast<int*>(t.gate_host), 0));
+    t.gate_device = static_cast<int*>(dev);
   }
   return t;
 }

@@ -63,7 +63,7 @@ class Module {
   // The call operator: pre-hooks, forward, hooks. A pre-hook may return a new input,
   // a hook a new output (return std::nullopt, or nothing, to keep them).
   Tensor operator()(const Tensor& x) {
-    trace::ModuleScope scope(trace::enabled() ? trace_label() : std::string());
+    trace::ModuleScope scope(*this);  // builds no string while tracing is off
     if (hooks_->pre.empty() && hooks_->post.empty()) return forward(x);
     Tensor in = x;
     for (auto& [id, hook] : snapshot(hooks_->pre))
