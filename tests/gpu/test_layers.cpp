@@ -92,7 +92,7 @@ TEST_CASE("one SGD step of the Iris MLP on CUDA matches the CPU", "[gpu]") {
   for (size_t i = 0; i < c.size(); ++i) check_close(g[i].second, c[i].second, 1e-6, 1e-5, c[i].first);
 }
 
-TEST_CASE("CUDA: 20000 epochs from the fixture's weights reproduce PyTorch's losses and weights", "[gpu]") {
+TEST_CASE("CUDA: 20000 epochs from the fixture's weights reproduce PyTorch's losses and weights", "[gpu][slow]") {
   std::vector<float> want;
   {
     std::ifstream in(fixture("torch-iris-seed1/losses.txt"));

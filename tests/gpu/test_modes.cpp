@@ -92,7 +92,7 @@ iris::Result run_small(iris::Mode mode, int hidden, int epochs, int record_every
 }
 }  // namespace
 
-TEST_CASE("graph mode: 20000 replayed epochs reproduce PyTorch's losses and weights", "[gpu][modes]") {
+TEST_CASE("graph mode: 20000 replayed epochs reproduce PyTorch's losses and weights", "[gpu][modes][slow]") {
   const auto r = run_fixture(iris::Mode::Graph);
   // Every epoch's loss recorded, yet a synchronisation per 1000 epochs, not per epoch;
   // and one launch per replayed epoch (epoch 1 runs eagerly, a launch per op).
@@ -105,7 +105,7 @@ TEST_CASE("graph mode: 20000 replayed epochs reproduce PyTorch's losses and weig
   CHECK(r.setup_s < r.time_s);
 }
 
-TEST_CASE("fused mode: one kernel for 20000 epochs reproduces PyTorch's losses and weights", "[gpu][modes]") {
+TEST_CASE("fused mode: one kernel for 20000 epochs reproduces PyTorch's losses and weights", "[gpu][modes][slow]") {
   const auto r = run_fixture(iris::Mode::Fused);
   INFO("syncs " << r.stats.syncs << ", launches " << r.stats.launches);
   CHECK(r.stats.launches <= 2);  // the kernel, and the copy of the last loss is not a launch
@@ -236,7 +236,7 @@ TEST_CASE("graph capture: a captured op replays, counts one launch per replay, a
   CHECK(x.to_vector<float>()[999] == 3.0f);
 }
 
-TEST_CASE("graph capture: what cannot be captured is an error, and the stream stays usable", "[gpu][modes]") {
+TEST_CASE("graph capture: what cannot be captured is an error, and the stream stays usable", "[gpu][modes][api-error]") {
   Tensor x = Tensor::zeros({16}, gpu);
   CHECK_THROWS_AS(
       [&] {

@@ -97,7 +97,7 @@ TEST_CASE("copies of zero bytes and malloc(0) do nothing", "[gpu]") {
   CHECK(s.syncs == 0);
 }
 
-TEST_CASE("out of memory names the size asked for and the memory free", "[gpu]") {
+TEST_CASE("out of memory names the size asked for and the memory free", "[gpu][api-error]") {
   const std::size_t huge = std::size_t(1) << 50;  // 1 PiB
   try {
     void* p = kn::cuda::malloc(huge, 0);
@@ -116,7 +116,7 @@ TEST_CASE("out of memory names the size asked for and the memory free", "[gpu]")
   CHECK(x.download()[9] == 1.0f);
 }
 
-TEST_CASE("CUDA errors carry the expression, file and line", "[gpu]") {
+TEST_CASE("CUDA errors carry the expression, file and line", "[gpu][api-error]") {
   const int bad_device = kn::cuda::device_count() + 100;
   int line = 0;
   try {
