@@ -13,6 +13,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <cuda_runtime_api.h>
 
@@ -50,6 +51,15 @@ struct KernelSite {
 };
 // Called after every launch: checks the launch and counts it.
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
+// With KN_KERNEL_LOG=<file> in the environment, the name of every kernel this process
+// launches (after_launch() calls this; so does the trace for its gate kernel) is noted,
+// and at exit each name is appended to <file> once, one a line: scripts/gpu-check reads
+// it to show which kernels of kernels/ its sanitizer runs reached. Unset, the cost is
+// one load of a flag read once.
+void note_kernel(const char* site_name);
+// "(gemm::sgemm_tiny<TA, TB>)", as KN_LAUNCH writes it -> "sgemm_tiny", the name after
+// __global__ void: no parentheses, spaces, namespaces or template arguments.
+std::string kernel_base_name(const char* site_name);
 // A launch while kn::trace is on (kernels/trace.cu): before it, a gate kernel holds the
 // stream and a CUDA event marks the start; after it, the gate opens, after_launch()
 // runs, and the host waits for an end event to log the kernel with its device time.

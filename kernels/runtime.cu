@@ -7,11 +7,15 @@
 #include "common.cuh"
 #include "trace.cuh"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include <cuda_runtime.h>
 
@@ -143,7 +147,53 @@ int resident_blocks(int device, int threads) {
   return s.sm_count * (per_sm > 0 ? per_sm : 1);
 }
 
+namespace {
+// KN_KERNEL_LOG: the names noted so far, written at exit (see note_kernel in common.cuh).
+struct KernelLog {
+  std::string path;
+  std::mutex mutex;
+  std::set<std::string> names;
+};
+KernelLog* kernel_log() {
+  static KernelLog* log = []() -> KernelLog* {
+    const char* path = std::getenv("KN_KERNEL_LOG");
+    if (path == nullptr || *path == '\0') return nullptr;
+    auto* l = new KernelLog;  // never freed: it is written by the atexit handler
+    l->path = path;
+    std::atexit([] {
+      KernelLog* l = kernel_log();
+      std::lock_guard<std::mutex> lock(l->mutex);
+      if (std::FILE* f = std::fopen(l->path.c_str(), "a")) {
+        for (const auto& n : l->names) std::fprintf(f, "%s\n", n.c_str());
+        std::fclose(f);
+      }
+    });
+    return l;
+  }();
+  return log;
+}
+}  // namespace
+
+std::string kernel_base_name(const char* site_name) {
+  std::string s = site_name;
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '(' || c == ')' || c == ' '; }),
+          s.end());
+  s = s.substr(0, s.find('<'));
+  const auto colons = s.rfind("::");
+  if (colons != std::string::npos) s = s.substr(colons + 2);
+  return s;
+}
+
+void note_kernel(const char* site_name) {
+  KernelLog* log = kernel_log();
+  if (log == nullptr) return;
+  std::string name = kernel_base_name(site_name);
+  std::lock_guard<std::mutex> lock(log->mutex);
+  log->names.insert(std::move(name));
+}
+
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
+  note_kernel(site.name);
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess)
     throw Error(str("CUDA kernel ", site.name, " <<<(", grid.x, ",", grid.y, ",", grid.z, "), (",

@@ -124,6 +124,7 @@ void before_traced_launch(int device) {
   *t.gate_host = 0;
   trace_gate_kernel<<<1, 1, 0, s>>>(t.gate_device, kGateCycles);
   KN_CUDA_CHECK(cudaGetLastError());
+  note_kernel("trace_gate_kernel");
   t.gated = true;
   const cudaError_t err = cudaEventRecord(t.start, s);
   if (err != cudaSuccess) open_trace_gate(device);
