@@ -53,12 +53,15 @@ struct KernelSite {
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
 // With KN_KERNEL_LOG=<file> in the environment, the name of every kernel this process
 // launches (after_launch() calls this; so does the trace for its gate kernel) is noted,
-// and at exit each name is appended to <file> once, one a line: scripts/gpu-check reads
-// it to show which kernels of kernels/ its sanitizer runs reached. Unset, the cost is
-// one load of a flag read once.
+// and at exit each base name (kernel_base_name) is appended to <file> once, one a line:
+// scripts/gpu-check reads it to show which kernels of kernels/ its sanitizer runs
+// reached. Unset, the cost is one load of a flag read once; set, one set insert of the
+// site's name pointer per launch (names are worked out at exit).
 void note_kernel(const char* site_name);
-// "(gemm::sgemm_tiny<TA, TB>)", as KN_LAUNCH writes it -> "sgemm_tiny", the name after
-// __global__ void: no parentheses, spaces, namespaces or template arguments.
+// "(gemm::sgemm_tiny<TA, TB>)", as KN_LAUNCH writes it -> "sgemm_tiny<TA, TB>" (the
+// trace's name: no parentheses or namespaces) and -> "sgemm_tiny" (the base name, as
+// after __global__ void: no template arguments either).
+std::string kernel_name(const char* site_name);
 std::string kernel_base_name(const char* site_name);
 // A launch while kn::trace is on (kernels/trace.cu): before it, a gate kernel holds the
 // stream and a CUDA event marks the start; after it, the gate opens, after_launch()

@@ -7,7 +7,6 @@
 #include "common.cuh"
 #include "trace.cuh"
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -148,11 +147,12 @@ int resident_blocks(int device, int threads) {
 }
 
 namespace {
-// KN_KERNEL_LOG: the names noted so far, written at exit (see note_kernel in common.cuh).
+// KN_KERNEL_LOG: the sites' names noted so far (string literals: KN_LAUNCH's #kernel),
+// turned into base names and written at exit (see note_kernel in common.cuh).
 struct KernelLog {
   std::string path;
   std::mutex mutex;
-  std::set<std::string> names;
+  std::set<const char*> sites;
 };
 KernelLog* kernel_log() {
   static KernelLog* log = []() -> KernelLog* {
@@ -163,8 +163,10 @@ KernelLog* kernel_log() {
     std::atexit([] {
       KernelLog* l = kernel_log();
       std::lock_guard<std::mutex> lock(l->mutex);
+      std::set<std::string> names;
+      for (const char* site : l->sites) names.insert(kernel_base_name(site));
       if (std::FILE* f = std::fopen(l->path.c_str(), "a")) {
-        for (const auto& n : l->names) std::fprintf(f, "%s\n", n.c_str());
+        for (const auto& n : names) std::fprintf(f, "%s\n", n.c_str());
         std::fclose(f);
       }
     });
@@ -174,22 +176,25 @@ KernelLog* kernel_log() {
 }
 }  // namespace
 
-std::string kernel_base_name(const char* site_name) {
+std::string kernel_name(const char* site_name) {
   std::string s = site_name;
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '(' || c == ')' || c == ' '; }),
-          s.end());
-  s = s.substr(0, s.find('<'));
-  const auto colons = s.rfind("::");
+  if (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
+  const auto angle = s.find('<');
+  const auto colons = s.rfind("::", angle);
   if (colons != std::string::npos) s = s.substr(colons + 2);
   return s;
+}
+
+std::string kernel_base_name(const char* site_name) {
+  const std::string s = kernel_name(site_name);
+  return s.substr(0, s.find('<'));
 }
 
 void note_kernel(const char* site_name) {
   KernelLog* log = kernel_log();
   if (log == nullptr) return;
-  std::string name = kernel_base_name(site_name);
   std::lock_guard<std::mutex> lock(log->mutex);
-  log->names.insert(std::move(name));
+  log->sites.insert(site_name);
 }
 
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {

@@ -103,17 +103,6 @@ double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// "(gemm_kernels::sgemm_tiny<TA, TB>)" -> "sgemm_tiny<TA, TB>": what KN_LAUNCH's #kernel
-// gives, without the parentheses and namespaces.
-std::string kernel_name(const char* site_name) {
-  std::string s = site_name;
-  if (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
-  const auto angle = s.find('<');
-  const auto colons = s.rfind("::", angle);
-  if (colons != std::string::npos) s = s.substr(colons + 2);
-  return s;
-}
-
 }  // namespace
 
 void before_traced_launch(int device) {
