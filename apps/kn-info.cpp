@@ -14,8 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include <kernelnet/cuda/runtime.hpp>
-#include <kernelnet/sysinfo.hpp>
 #include <kernelnet/version.hpp>
+
+#include "cli.hpp"
+#include "sysinfo.hpp"
 
 namespace {
 
@@ -153,14 +155,7 @@ int main(int argc, char** argv) {
   bool as_json = false;
   CLI::App app{"What kernelnet runs on: the CPU and its vector instructions, Eigen's build, CUDA and the GPUs"};
   app.add_flag("--json", as_json, "Print JSON (for scripts)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (const auto code = kn::cli::parse(app, argc, argv)) return *code;
   try {
     const kn::sysinfo::Cpu cpu = kn::sysinfo::read_cpu();
     const kn::sysinfo::EigenBuild eigen = kn::sysinfo::eigen_build();

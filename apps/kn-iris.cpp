@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
 #include "iris_train.hpp"
 #include "svg.hpp"
 
@@ -57,14 +58,7 @@ int main(int argc, char** argv) {
                  "(0: once, at the end)")
       ->check(CLI::Range(0, 100000000));
   app.add_flag("--quiet", quiet, "Print only the result line");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (const auto code = kn::cli::parse(app, argc, argv)) return *code;
   // The trace goes to stderr; line-buffered stdout keeps the two in order through a pipe.
   if (cfg.trace_epochs > 0 || kn::trace::enabled()) std::setvbuf(stdout, nullptr, _IOLBF, 0);
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <kernelnet/device.hpp>
+#include <kernelnet/ops/gemm.hpp>
 
 #include "timing.hpp"
 
@@ -90,7 +91,7 @@ struct OpSpec {
   std::string name;              // "gemm", "bias_add", "relu_forward", ...
   int64_t a, b, c;               // gemm: M, N, K; bias_*, softmax_ce_forward: rows, cols; sgd_step: count;
                                  // the others: n. -1: not a size of this op
-  bool transA = false, transB = false;  // gemm only
+  Transpose transA = Transpose::No, transB = Transpose::No;  // gemm only
   std::vector<int64_t> tensors;  // sgd_step: the size of each parameter tensor
 
   OpSpec(std::string name, int64_t a, int64_t b = -1, int64_t c = -1) : name(std::move(name)), a(a), b(b), c(c) {}
@@ -143,7 +144,7 @@ struct CopyCost {
 };
 CopyCost copy_cost(int64_t bytes, bool to_device, bool pinned, const Budget& b);
 
-// launch.cpp: host cost of one asynchronous launch through KN_LAUNCH.
+// launch.cpp: host cost of one asynchronous launch through kernelnet's launch path.
 Spread kn_launch_cost(const Budget& b, int per_sample);
 #endif
 

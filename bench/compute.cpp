@@ -57,7 +57,7 @@ LayerShape parse_shape(const std::string& s) {
 // The ops of one Linear + ReLU + cross-entropy + SGD step at this shape.
 std::vector<OpSpec> ops_at(const LayerShape& l) {
   OpSpec gemm("gemm", l.B, l.N, l.K);  // y[B,N] = x[B,K] W[N,K]^T
-  gemm.transB = true;
+  gemm.transB = Transpose::Yes;
   OpSpec sgd("sgd_step", 2);  // W and b
   sgd.tensors = {l.N * l.K, l.N};
   return {gemm, {"bias_add", l.B, l.N}, {"relu_forward", l.B * l.N}, {"softmax_ce_forward", l.B, l.N}, sgd};

@@ -4,7 +4,7 @@
 // Plain C++ declarations, defined in bench/gpu.cu, which is compiled only when kernelnet
 // is built with CUDA (KN_WITH_CUDA=1): every caller sits behind `#if KN_WITH_CUDA` and a
 // runtime kn::cuda::is_available() check. Everything here runs on kernelnet's own stream
-// (kn::cuda::detail::stream), so it is ordered with kernelnet's ops and copies, and none
+// (kn::cuda::stream), so it is ordered with kernelnet's ops and copies, and none
 // of it touches kernelnet's counters (kn::stats) except launch_empty_kn, whose point is
 // to go through kernelnet's launch path.
 #pragma once
@@ -41,8 +41,9 @@ class Events {
 // waiting for the host: how kn-bench measures a kernel's device time alone.
 void spin(double seconds);
 
-// `n` launches of an empty kernel: with <<<>>> directly, or through KN_LAUNCH, the path
-// every kernelnet op takes (launch, cudaGetLastError, count in kn::stats).
+// `n` launches of an empty kernel: with <<<>>> directly, or through kernelnet's launch
+// path (kn::cuda::launch_user_kernel: what KN_LAUNCH does for every kernelnet op, the
+// launch, cudaGetLastError, the count in kn::stats).
 void launch_empty_raw(int n);
 void launch_empty_kn(int n);
 

@@ -9,7 +9,7 @@
 //   transfer/sync = copies to host x (one loss.item())        [transfer's item cost]
 //                 + other waits    x (one synchronise)        [transfer's sync cost]
 //                 + copies to GPU  x (one 4-byte copy) + bytes / bandwidth
-//   launch        = kernel launches x (host cost of one KN_LAUNCH)   [launch's cost]
+//   launch        = kernel launches x (host cost of one kernelnet launch)   [launch's cost]
 //   compute       = the sum, over the ops of one epoch, of each op's own time at Iris
 //                   size (GPU: device time with the launches hidden; CPU: Eigen)
 // and the sum is held against the measured time. They need not agree: the host's own
@@ -37,13 +37,13 @@ std::string record_label(int every) {
   return every == 1 ? "every epoch" : every == 0 ? "never" : "every " + std::to_string(every) + " epochs";
 }
 
-// The ops kernelnet really runs in one epoch, from its own trace (kn::trace::Capture):
+// The ops kernelnet really runs in one epoch, from its own trace (kn::trace::Recorder):
 // train 2 epochs and 1 epoch on the CPU; the second run's extra ops are one epoch's.
 // Checks the list the compute estimate is built from against the library itself.
 json check_against_trace(kn::iris::Config cfg, const std::vector<OpSpec>& ops) {
   auto traced = [&](int epochs) {
     std::vector<std::string> seen;
-    kn::trace::Capture capture;
+    kn::trace::Recorder capture;
     cfg.device = Device::cpu();
     cfg.epochs = epochs;
     cfg.record_every = 0;
@@ -235,7 +235,7 @@ json run_iris(const IrisOptions& o) {
     Table units({"unit cost (measured now)", "median"});
     units.add({"loss.item(): synchronise + 4-byte copy to host", us(u.item) + " us"});
     units.add({"synchronise an idle stream", us(u.sync) + " us"});
-    units.add({"one kernel launch through KN_LAUNCH (host)", us(u.launch) + " us"});
+    units.add({"one kernel launch through kernelnet's launch path (host)", us(u.launch) + " us"});
     units.add({"one 4-byte pageable copy to the GPU", us(u.h2d_latency) + " us"});
     units.add({"pageable bandwidth to / from the GPU (" + bytes_str(double(bw_bytes)) + ")",
                rate(u.h2d_bytes_per_s, "GB/s") + " / " + rate(u.d2h_bytes_per_s, "GB/s")});

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench.hpp"
+#include "cli.hpp"
 #include "report.hpp"
 
 using namespace kn::bench;
@@ -108,14 +109,7 @@ int main(int argc, char** argv) {
   auto* a_seconds = add_common(a, all);
   a->add_option("--plot-dir", plot_dir, "Write transfer.svg and sweep.svg into this directory");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (const auto code = kn::cli::parse(app, argc, argv)) return *code;
 
   const std::pair<Common*, CLI::Option*> budgets[] = {{&transfer.common, t_seconds}, {&launch.common, l_seconds},
                                                       {&compute.common, c_seconds}, {&iris.common, i_seconds},

@@ -3,7 +3,7 @@
 //
 // An empty kernel measures the launch alone, four ways:
 //  - back-to-back asynchronous launches: the host's cost per launch (the GPU may still be
-//    behind; the host does not wait), raw <<<>>> and through kernelnet's KN_LAUNCH;
+//    behind; the host does not wait), raw <<<>>> and through kernelnet's launch path;
 //  - the same kernels queued and run back to back on the GPU: the device's own cost;
 //  - launch + synchronise: the round trip a program pays when it waits on each kernel;
 //  - replayed from a CUDA graph: many kernels for one launch, the per-kernel cost left.
@@ -46,7 +46,7 @@ json cpu_part(const LaunchOptions& o) {
   for (const auto t0 = Clock::now(); seconds_since(t0) < 0.02;) Tensor out = model(x);
 
   add("maths", "kn::cpu::gemm + kn::cpu::bias_add into a preallocated y (the maths alone)", [&] {
-    kn::cpu::gemm(y.data<float>(), X, W, 120, 10, 4, false, true, 1.0f, 0.0f);  // [120,4] x [10,4]^T
+    kn::cpu::gemm(y.data<float>(), X, W, 120, 10, 4, Transpose::No, Transpose::Yes, 1.0f, 0.0f);  // [120,4] x [10,4]^T
     kn::cpu::bias_add(y.data<float>(), B, 120, 10);
   });
   add("functional_no_grad", "kn::linear(x, W, b) under NoGradGuard (+ checks, output tensor, dispatch)", [&] {
@@ -105,7 +105,7 @@ json gpu_part(const LaunchOptions& o) {
   auto add = [&](std::string key, std::string what, Spread t) { rows.push_back({key, what, t}); };
 
   add("async_raw", "async launch, raw <<<>>> (host cost per launch)", async_launch_cost(gpu::launch_empty_raw, b, n));
-  add("async_kn", "async launch through KN_LAUNCH (host cost per launch)", kn_launch_cost(b, n));
+  add("async_kn", "async launch through kernelnet's launch path (host cost per launch)", kn_launch_cost(b, n));
   add("device_back_to_back", "queued kernels run back to back (GPU time per kernel, events)",
       time_device([](int64_t) { gpu::launch_empty_raw(1); }, b, nullptr, n));
   auto round_trip = [] {

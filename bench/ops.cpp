@@ -74,7 +74,7 @@ std::string OpSpec::sizes() const {
 
 std::string OpSpec::label() const {
   if (name != "gemm") return name + " " + sizes();
-  return name + " " + sizes() + " (" + (transA ? "A^T" : "A") + "·" + (transB ? "B^T" : "B") + ")";
+  return name + " " + sizes() + " (" + (transA == Transpose::Yes ? "A^T" : "A") + "·" + (transB == Transpose::Yes ? "B^T" : "B") + ")";
 }
 
 double OpSpec::flops() const {
@@ -106,7 +106,7 @@ double OpSpec::bytes() const {
 
 std::vector<OpSpec> iris_epoch_ops(int64_t R, int64_t I, int64_t H, int64_t C) {
   // Sizes as kernelnet's ops take them: gemm M x N x K for C[M,N] = op(A)[M,K] op(B)[K,N].
-  auto gemm = [](int64_t M, int64_t N, int64_t K, bool tA, bool tB) {
+  auto gemm = [](int64_t M, int64_t N, int64_t K, Transpose tA, Transpose tB) {
     OpSpec o("gemm", M, N, K);
     o.transA = tA, o.transB = tB;
     return o;
@@ -115,20 +115,20 @@ std::vector<OpSpec> iris_epoch_ops(int64_t R, int64_t I, int64_t H, int64_t C) {
   sgd.tensors = {H * I, H, C * H, C};  // fc1.weight, fc1.bias, fc2.weight, fc2.bias
   return {
       // forward: outputs = model(X); loss = criterion(outputs, y)
-      gemm(R, H, I, false, true),          // fc1: X W1^T
+      gemm(R, H, I, Transpose::No, Transpose::Yes),          // fc1: X W1^T
       {"bias_add", R, H},              //      + b1
       {"relu_forward", R * H},     // relu
-      gemm(R, C, H, false, true),          // fc2: h W2^T
+      gemm(R, C, H, Transpose::No, Transpose::Yes),          // fc2: h W2^T
       {"bias_add", R, C},              //      + b2
       {"softmax_ce_forward", R, C},    // loss, and dlogits for the backward
       // loss.backward()
       {"fill", 1},                 // the seed: d loss / d loss = 1
       {"softmax_ce_backward", R * C},
-      gemm(R, H, C, false, false),         // fc2: dh = dy W2
-      gemm(C, H, R, true, false),          //      dW2 = dy^T h
+      gemm(R, H, C, Transpose::No, Transpose::No),         // fc2: dh = dy W2
+      gemm(C, H, R, Transpose::Yes, Transpose::No),          //      dW2 = dy^T h
       {"bias_grad", R, C},             //      db2
       {"relu_backward", R * H},
-      gemm(H, I, R, true, false),          // fc1: dW1 = dz^T X (X needs no gradient)
+      gemm(H, I, R, Transpose::Yes, Transpose::No),          // fc1: dW1 = dz^T X (X needs no gradient)
       {"bias_grad", R, H},             //      db1
       // optimizer.step()
       sgd,

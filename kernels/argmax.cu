@@ -1,12 +1,13 @@
-// argmax_rows (predicted classes) and count_equal (how many predictions are right).
-#include <kernelnet/cuda/ops.hpp>
+// argmax_rows (predicted classes) and count_equal (how many predictions are right): the
+// contract is in <kernelnet/ops/argmax.hpp>.
+#include <kernelnet/ops/argmax.hpp>
 
 #include "common.cuh"
 
 namespace kn::cuda {
 namespace {
 
-constexpr int kWarpsPerBlock = detail::kThreads / detail::kWarp;
+using detail::kWarpsPerBlock;
 
 // Is (v, i) a better argmax candidate than (best, best_i)? Larger wins, and among
 // equals the first index wins, as std::max_element does. i < 0 means "no candidate".
@@ -41,8 +42,7 @@ __global__ void count_equal_kernel(int64_t* count, const int64_t* a, const int64
   __shared__ unsigned long long block_count[kWarpsPerBlock];
   unsigned long long k = 0;
   for (int64_t i = detail::grid_start(); i < n; i += detail::grid_stride()) k += a[i] == b[i];
-  for (int offset = detail::kWarp / 2; offset > 0; offset /= 2)
-    k += __shfl_xor_sync(0xffffffffu, k, offset);
+  k = detail::warp_sum(k);
   if (threadIdx.x % detail::kWarp == 0) block_count[threadIdx.x / detail::kWarp] = k;
   __syncthreads();
   if (threadIdx.x == 0) {
@@ -54,20 +54,20 @@ __global__ void count_equal_kernel(int64_t* count, const int64_t* a, const int64
 
 }  // namespace
 
-void argmax_rows(int64_t* idx, const float* x, int rows, int cols) {
+void argmax_rows(int64_t* idx, const float* x, int rows, int cols, int device) {
   if (rows <= 0) return;
-  const int64_t needed = (int64_t(rows) + kWarpsPerBlock - 1) / kWarpsPerBlock;
-  const int64_t cap = detail::resident_blocks(detail::current_device(), detail::kThreads);
-  KN_LAUNCH(argmax_rows_kernel, dim3(unsigned(needed < cap ? needed : cap)), detail::kThreads, 0,
-            idx, x, rows, cols);
+  const dim3 grid = detail::grid_rows(rows, detail::resident_blocks(device, detail::kThreads));
+  KN_LAUNCH(argmax_rows_kernel, device, grid, detail::kThreads, 0, idx, x, rows, cols);
 }
 
-void count_equal(int64_t* count, const int64_t* a, const int64_t* b, int64_t n) {
+void count_equal(int64_t* count, const int64_t* a, const int64_t* b, int64_t n, int device) {
   // Zeroed in stream order first; with n == 0 that is the whole answer.
-  const int device = detail::current_device();
-  KN_CUDA_CHECK(cudaMemsetAsync(count, 0, sizeof(int64_t), detail::stream(device)));
-  if (n <= 0) return;
-  KN_LAUNCH(count_equal_kernel, detail::grid_1d(n), detail::kThreads, 0, count, a, b, n);
+  cudaStream_t s = detail::stream(device);
+  {
+    const detail::DeviceGuard on(device);
+    KN_CUDA_CHECK(cudaMemsetAsync(count, 0, sizeof(int64_t), s));
+  }
+  KN_LAUNCH(count_equal_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, count, a, b, n);
 }
 
 }  // namespace kn::cuda

@@ -1,5 +1,6 @@
-// Bias add (broadcast over rows) and its gradient (a sum over rows per column).
-#include <kernelnet/cuda/ops.hpp>
+// Bias add (broadcast over rows) and its gradient (a sum over rows per column): the
+// contract is in <kernelnet/ops/bias.hpp>.
+#include <kernelnet/ops/bias.hpp>
 
 #include "common.cuh"
 
@@ -50,13 +51,12 @@ __global__ void bias_grad_finish_kernel(float* db, const float* partial, int chu
 
 }  // namespace
 
-void bias_add(float* y, const float* b, int rows, int cols) {
+void bias_add(float* y, const float* b, int rows, int cols, int device) {
   const int64_t n = int64_t(rows) * cols;
-  if (n <= 0) return;
-  KN_LAUNCH(bias_add_kernel, detail::grid_1d(n), detail::kThreads, 0, y, b, n, cols);
+  KN_LAUNCH(bias_add_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, y, b, n, cols);
 }
 
-void bias_grad(float* db, const float* dy, int rows, int cols, float beta) {
+void bias_grad(float* db, const float* dy, int rows, int cols, float beta, int device) {
   if (cols <= 0) return;
   rows = rows > 0 ? rows : 0;
   // Split the rows into chunks so that tall matrices (1e6 rows, 3 columns) still
@@ -71,15 +71,15 @@ void bias_grad(float* db, const float* dy, int rows, int cols, float beta) {
   const int chunks = rows == 0 ? 1 : int((int64_t(rows) + rows_per_chunk - 1) / rows_per_chunk);
   const dim3 block(kTileCols, kTileRows);
   if (chunks == 1) {
-    KN_LAUNCH(bias_grad_columns_kernel, dim3(col_tiles, 1), block, 0, db, dy, rows, cols,
-              rows_per_chunk, beta);
+    KN_LAUNCH(bias_grad_columns_kernel, device, dim3(col_tiles, 1), block, 0, db, dy, rows, cols, rows_per_chunk,
+              beta);
     return;
   }
-  detail::Scratch<float> partial(size_t(chunks) * cols, detail::current_device());
-  KN_LAUNCH(bias_grad_columns_kernel, dim3(col_tiles, chunks), block, 0, partial.get(), dy, rows,
-            cols, rows_per_chunk, 0.0f);
-  KN_LAUNCH(bias_grad_finish_kernel, detail::grid_1d(cols), detail::kThreads, 0, db,
-            partial.get(), chunks, cols, beta);
+  detail::Scratch<float> partial(size_t(chunks) * cols, device);
+  KN_LAUNCH(bias_grad_columns_kernel, device, dim3(col_tiles, chunks), block, 0, partial.get(), dy, rows, cols,
+            rows_per_chunk, 0.0f);
+  KN_LAUNCH(bias_grad_finish_kernel, device, detail::grid_1d(cols, device), detail::kThreads, 0, db, partial.get(),
+            chunks, cols, beta);
 }
 
 }  // namespace kn::cuda

@@ -1,73 +1,71 @@
-// What every kernels/*.cu file shares: the error check, the device's stream, the
-// one launch helper, the 1-D grid helper and warp reductions.
-//
-// The top half is plain C++ over the CUDA runtime API, so host code compiled by g++
-// (the GPU tests) can include it too; the launch helper and device code below need
-// nvcc and sit behind __CUDACC__.
+// What every kernels/*.cu file shares: the device's stream, the one launch helper, the
+// 1-D and row-per-warp grids, and warp reductions.
 //
 // Conventions for the kernels: row-major tensors; a `__global__ <op>_kernel` does the
-// maths, the host function named after the op (kn::cuda::<op>) picks the grid and
-// launches it through KN_LAUNCH; kernel parameters are outputs, inputs, sizes;
+// maths, the host function named after the op (kn::cuda::<op>, declared in
+// <kernelnet/ops/<op>.hpp>) picks the grid and launches it through KN_LAUNCH on the
+// device it is given (its last parameter); kernel parameters are outputs, inputs, sizes;
 // gradients are named d<name>. Element counts that can pass 2^31 are int64_t and so is
-// every index computed from them.
+// every index computed from them. The error check, KN_CUDA_CHECK, is public
+// (<kernelnet/cuda/runtime.hpp>).
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <utility>
 
-#include <cuda_runtime_api.h>
+#include <cuda_runtime.h>
 
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/error.hpp>
-#include <kernelnet/trace.hpp>
+#include <kernelnet/trace/sink.hpp>
 
-// Throws kn::Error naming the failed expression, where it was, and CUDA's own words.
-#define KN_CUDA_CHECK(expr)                                                    \
-  do {                                                                         \
-    const cudaError_t kn_cuda_err_ = (expr);                                   \
-    if (kn_cuda_err_ != cudaSuccess)                                           \
-      ::kn::cuda::detail::throw_cuda_error(kn_cuda_err_, #expr, __FILE__, __LINE__); \
-  } while (0)
+#include "trace.cuh"
 
 namespace kn::cuda::detail {
 
-[[noreturn]] void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line);
-
-int current_device();
-// The device's one non-blocking stream, created on first use. Every op, copy and
-// stream-ordered allocation of kernelnet goes on it, so they run in the order they
-// were issued without the host waiting. Anything else touching kernelnet memory
-// (cuBLAS in the tests, say) must use this stream too: it does not order itself
-// against the legacy default stream.
+// The device's one non-blocking stream, created on first use (kn::cuda::stream is the
+// same, as a void*). Throws kn::Error naming the device when it does not exist.
 cudaStream_t stream(int device);
-// Blocks of `threads` the device keeps resident at once: the cap for grid-stride grids.
+// Streaming multiprocessors, and blocks of `threads` the device keeps resident at once
+// (the cap for grid-stride grids): asked once per device, at its first use.
+int sm_count(int device);
 int resident_blocks(int device, int threads);
+
+// Makes `device` current for as long as it lives, when it is not already (the kernel
+// launch, cudaMemsetAsync or cudaFuncSetAttribute of an op on that device), and puts
+// the caller's current device back.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device) {
+    KN_CUDA_CHECK(cudaGetDevice(&previous_));
+    if (previous_ != device) KN_CUDA_CHECK(cudaSetDevice(device));
+    else previous_ = -1;
+  }
+  ~DeviceGuard() {
+    if (previous_ >= 0) (void)cudaSetDevice(previous_);
+  }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = -1;
+};
 
 // Where a launch was written: KN_LAUNCH fills it in.
 struct KernelSite {
-  const char* name;
+  const char* name;  // as written at the launch, "(sgemm_tiny<TA, TB>)"
   const char* file;
   int line;
 };
-// Called after every launch: checks the launch and counts it.
+// Called after every launch, traced or not: checks the launch (a kn::Error naming the
+// kernel, its grid, the device and site.file:line) and counts it in kn::stats().
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
 // With KN_KERNEL_LOG=<file> in the environment, the name of every kernel this process
-// launches (after_launch() calls this; so does the trace for its gate kernel) is noted,
-// and at exit each base name (kernel_base_name) is appended to <file> once, one a line:
-// scripts/gpu-check reads it to show which kernels of kernels/ its sanitizer runs
-// reached. Unset, the cost is one load of a flag read once; set, one set insert of the
-// site's name pointer per launch (names are worked out at exit).
-void note_kernel(const char* site_name);
-// "(gemm::sgemm_tiny<TA, TB>)", as KN_LAUNCH writes it -> "sgemm_tiny<TA, TB>" (the
-// trace's name: no parentheses or namespaces) and -> "sgemm_tiny" (the base name, as
-// after __global__ void: no template arguments either).
-std::string kernel_name(const char* site_name);
-std::string kernel_base_name(const char* site_name);
-// A launch while kn::trace is on (kernels/trace.cu): before it, a gate kernel holds the
-// stream and a CUDA event marks the start; after it, the gate opens, after_launch()
-// runs, and the host waits for an end event to log the kernel with its device time.
-void before_traced_launch(int device);
-void after_traced_launch(const KernelSite& site, int device, dim3 grid, dim3 block);
+// launches is noted (kernels/kernel_log.cu) and at exit each base name
+// (trace::kernel_base_name) is appended to <file> once, one a line: scripts/gpu-check
+// reads it to show which kernels of kernels/ its sanitizer runs reached. Unset, the cost
+// is one load of a flag read once.
+void note_kernel(const char* launch_text);
 // CUDA graphs (kernels/graph.cu): while a device's stream is being captured, launches
 // on it are recorded, not run, so after_launch() does not count them; each replay of a
 // graph is counted as one launch instead.
@@ -92,64 +90,69 @@ class Scratch {
   T* ptr_;
 };
 
-constexpr int kThreads = 256;  // block size of the elementwise ops
+constexpr int kThreads = 256;  // block size of the elementwise and row-per-warp ops
 constexpr int kWarp = 32;
+constexpr int kWarpsPerBlock = kThreads / kWarp;
 
-}  // namespace kn::cuda::detail
-
-#ifdef __CUDACC__
-#include <utility>
-
-namespace kn::cuda::detail {
-
-// The one way kernels are launched: on the current device's stream, then
-// after_launch(). An empty grid is no work and launches nothing.
+// The one way kernels are launched: on `device`'s stream, with `device` current, then
+// after_launch(). An empty grid is no work and launches nothing. While kn::trace is on,
+// a TracedLaunch around the kernel times it and logs it; it only observes.
 template <typename... Params, typename... Args>
-void launch(const KernelSite& site, void (*kernel)(Params...), dim3 grid, dim3 block,
+void launch(const KernelSite& site, int device, void (*kernel)(Params...), dim3 grid, dim3 block,
             std::size_t shared_bytes, Args&&... args) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
-  const int device = current_device();
-  const bool traced = ::kn::trace::enabled();  // off, this load is all the trace costs
-  if (traced) before_traced_launch(device);
-  kernel<<<grid, block, shared_bytes, stream(device)>>>(std::forward<Args>(args)...);
-  if (traced) after_traced_launch(site, device, grid, block);
-  else after_launch(site, device, grid, block);
+  cudaStream_t s = stream(device);
+  const DeviceGuard on(device);
+  TracedLaunch traced(device, s);  // off, one load of the trace flag is all it costs
+  kernel<<<grid, block, shared_bytes, s>>>(std::forward<Args>(args)...);
+  traced.launched();
+  after_launch(site, device, grid, block);
+  traced.log(site.name, grid, block);
 }
 
 // A grid for a grid-stride loop over n elements: enough blocks to cover n, capped at
 // what the device holds at once (more blocks would only queue, and each thread of a
 // capped grid does several elements, amortising its index arithmetic).
-inline dim3 grid_1d(int64_t n, int threads = kThreads) {
+inline dim3 grid_1d(int64_t n, int device, int threads = kThreads) {
+  if (n <= 0) return dim3(0);
   const int64_t needed = (n + threads - 1) / threads;
-  const int64_t cap = resident_blocks(current_device(), threads);
+  const int64_t cap = resident_blocks(device, threads);
   return dim3(static_cast<unsigned>(needed < cap ? needed : cap));
 }
 
-// Grid-stride loop bounds, in 64 bits so that n past 2^31 works.
-__device__ __forceinline__ int64_t grid_start() {
-  return int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+// A grid of kThreads-thread blocks for the ops that give each row one warp (rows
+// strided over the grid's warps), at most max_blocks blocks.
+inline dim3 grid_rows(int64_t rows, int64_t max_blocks) {
+  const int64_t needed = (rows + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  return dim3(static_cast<unsigned>(needed < max_blocks ? needed : max_blocks));
 }
+
+#ifdef __CUDACC__
+// Grid-stride loop bounds, in 64 bits so that n past 2^31 works.
+__device__ __forceinline__ int64_t grid_start() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_stride() { return int64_t(gridDim.x) * blockDim.x; }
 
-// Butterfly reductions: every lane ends with the result, in the same order on every
-// run, so the ops that use them are deterministic.
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+// Butterfly reductions over groups of `lanes` neighbouring lanes (a power of two, at
+// most a warp; every lane of the warp calls them): each lane ends with its group's
+// result. Neighbours are added first (lanes 0+1, 2+3, then 0..1 + 2..3, ...), in the
+// same order on every run, so the ops that use them are deterministic.
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v, int lanes = kWarp) {
+  for (int offset = 1; offset < lanes; offset *= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
 }
-__device__ __forceinline__ float warp_max(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2)
-    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+__device__ __forceinline__ float warp_max(float v, int lanes = kWarp) {
+  for (int offset = 1; offset < lanes; offset *= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
   return v;
 }
+#endif  // __CUDACC__
 
 }  // namespace kn::cuda::detail
 
-// KN_LAUNCH(kernel, grid, block, shared_bytes, args...): records the kernel's name and
-// this file:line for errors and the trace. (A template kernel with several template
-// arguments needs parentheses around it, since the commas would split the macro.)
-#define KN_LAUNCH(kernel, grid, block, shared_bytes, ...)                                 \
-  ::kn::cuda::detail::launch(::kn::cuda::detail::KernelSite{#kernel, __FILE__, __LINE__}, \
+// KN_LAUNCH(kernel, device, grid, block, shared_bytes, args...): launch() with the
+// kernel's name and this file:line, for errors and the trace. (A template kernel with
+// several template arguments needs parentheses around it, since the commas would split
+// the macro.)
+#define KN_LAUNCH(kernel, device, grid, block, shared_bytes, ...)                                 \
+  ::kn::cuda::detail::launch(::kn::cuda::detail::KernelSite{#kernel, __FILE__, __LINE__}, device, \
                              kernel, grid, block, shared_bytes, __VA_ARGS__)
-
-#endif  // __CUDACC__

@@ -1,5 +1,6 @@
-// fill and accumulate: the two elementwise ops on a single buffer.
-#include <kernelnet/cuda/ops.hpp>
+// fill and accumulate, the two elementwise ops on one buffer: the contract is in
+// <kernelnet/ops/fill.hpp>.
+#include <kernelnet/ops/fill.hpp>
 
 #include "common.cuh"
 
@@ -18,14 +19,12 @@ __global__ void accumulate_kernel(float* y, const float* x, int64_t n, float bet
 
 }  // namespace
 
-void fill(float* x, float value, int64_t n) {
-  if (n <= 0) return;
-  KN_LAUNCH(fill_kernel, detail::grid_1d(n), detail::kThreads, 0, x, value, n);
+void fill(float* x, float value, int64_t n, int device) {
+  KN_LAUNCH(fill_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, x, value, n);
 }
 
-void accumulate(float* y, const float* x, int64_t n, float beta) {
-  if (n <= 0) return;
-  KN_LAUNCH(accumulate_kernel, detail::grid_1d(n), detail::kThreads, 0, y, x, n, beta);
+void accumulate(float* y, const float* x, int64_t n, float beta, int device) {
+  KN_LAUNCH(accumulate_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, y, x, n, beta);
 }
 
 }  // namespace kn::cuda

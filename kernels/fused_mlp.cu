@@ -1,4 +1,4 @@
-// The whole training of a small MLP in one launch: see <kernelnet/cuda/fused.hpp>.
+// The whole training of a small MLP in one launch: see support/fused_mlp.hpp.
 //
 // Why one thread block. An Iris epoch is about 10,000 multiply-adds in four dependent
 // steps (hidden layer, softmax, the two weight gradients), each needing all of the one
@@ -20,7 +20,7 @@
 // the rows split between lanes in a fixed pattern.
 #include <cmath>
 
-#include <kernelnet/cuda/fused.hpp>
+#include "fused_mlp.hpp"
 
 #include "common.cuh"
 
@@ -28,7 +28,6 @@ namespace kn::cuda {
 namespace {
 
 constexpr int kThreads = 1024;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kPerLane = kFusedMlpMaxClasses / detail::kWarp;  // logits a lane holds at most
 
 // Lanes that share one dot product of K terms when `outputs` of them are computed by the
@@ -62,7 +61,7 @@ __device__ __forceinline__ void block_dots(int outputs, int K, Setup setup, Fini
       const Dot d = setup(o);
       for (int k = lane; k < K; k += g) acc += d.a[k * d.sa] * d.b[k * d.sb];
     }
-    for (int offset = 1; offset < g; offset *= 2) acc += __shfl_xor_sync(kFullMask, acc, offset);
+    acc = detail::warp_sum(acc, g);
     if (o < outputs && lane == 0) finish(o, acc);
   }
 }
@@ -139,7 +138,7 @@ __global__ void __launch_bounds__(kThreads)
           m = fmaxf(m, acc);
         }
       }
-      for (int offset = 1; offset < gc; offset *= 2) m = fmaxf(m, __shfl_xor_sync(kFullMask, m, offset));
+      m = detail::warp_max(m, gc);
       float sum = 0.0f;
       for (int s = 0; s < kPerLane; ++s) {
         const int c = gl + s * gc;
@@ -147,7 +146,7 @@ __global__ void __launch_bounds__(kThreads)
         sum += e[s];
       }
       // Lanes 0,1 then 0+1,2+3: for three classes the CPU's order, (e0 + e1) + e2.
-      for (int offset = 1; offset < gc; offset *= 2) sum += __shfl_xor_sync(kFullMask, sum, offset);
+      sum = detail::warp_sum(sum, gc);
       if (live) {
         const int l = label[r];
         const float lse = logf(sum);
@@ -192,7 +191,7 @@ __global__ void __launch_bounds__(kThreads)
       const int lane = tid % detail::kWarp;
       double total = 0.0;
       for (int r = lane; r < rows; r += detail::kWarp) total += row_loss[r];
-      for (int offset = 1; offset < detail::kWarp; offset *= 2) total += __shfl_xor_sync(kFullMask, total, offset);
+      total = detail::warp_sum(total);
       if (lane == 0) losses[epoch] = float(total / rows);
     }
     __syncthreads();
@@ -234,16 +233,19 @@ bool fused_mlp_supported(int rows, int in, int hidden, int classes, int device, 
 }
 
 void fused_mlp_train(float* losses, float* W1, float* b1, float* W2, float* b2, const float* X,
-                     const int64_t* labels, int rows, int in, int hidden, int classes, int epochs, float lr) {
+                     const int64_t* labels, int rows, int in, int hidden, int classes, int epochs, float lr,
+                     int device) {
   KN_CHECK(epochs >= 0, "kn::cuda::fused_mlp_train: epochs must be >= 0, got ", epochs);
   if (epochs == 0) return;
-  const int device = detail::current_device();
   std::string why;
   KN_CHECK(fused_mlp_supported(rows, in, hidden, classes, device, &why), "kn::cuda::fused_mlp_train: ", why);
   const std::size_t bytes = fused_mlp_shared_bytes(rows, in, hidden, classes);
   // Past 48 KiB a kernel must ask for its dynamic shared memory.
-  KN_CUDA_CHECK(cudaFuncSetAttribute(fused_mlp_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-  KN_LAUNCH(fused_mlp_kernel, dim3(1), dim3(kThreads), bytes, losses, W1, b1, W2, b2, X, labels, rows, in, hidden,
+  {
+    const detail::DeviceGuard on(device);
+    KN_CUDA_CHECK(cudaFuncSetAttribute(fused_mlp_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+  }
+  KN_LAUNCH(fused_mlp_kernel, device, dim3(1), dim3(kThreads), bytes, losses, W1, b1, W2, b2, X, labels, rows, in, hidden,
             classes, epochs, lr);
 }
 

@@ -1,4 +1,5 @@
-// kn::cuda::gemm and the registry of the GEMM kernel series (kernels/gemm/).
+// kn::cuda::gemm (contract: <kernelnet/ops/gemm.hpp>) and the registry of the GEMM kernel
+// series (kernels/gemm/).
 //
 // The kernels do the maths; this file holds each one's launch geometry (one struct per
 // variant, in the order of the series), the table that runs any of them by number
@@ -7,12 +8,11 @@
 // instantiations each, one picked here), so the launcher never copies or transposes.
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <climits>
 #include <cstdint>
 
 #include <kernelnet/cuda/gemm_variants.hpp>
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops/gemm.hpp>
 
 #include "common.cuh"
 #include "gemm/01_naive.cuh"
@@ -30,14 +30,16 @@ namespace {
 // Kernel names stay short in launch errors and the kernel trace.
 using namespace gemm_kernels;
 
+// One product, as every kernel of the series takes it: (C, A, B, M, N, K, alpha, beta),
+// launched on `device`.
 struct Problem {
   float* C;
   const float* A;
   const float* B;
   int M, N, K;
   float alpha, beta;
+  int device;
 };
-#define KN_GEMM_ARGS p.C, p.A, p.B, p.M, p.N, p.K, p.alpha, p.beta
 
 // grid.y (and z) stop at 65535; x goes to 2^31 - 1.
 dim3 grid_2d(int64_t x, int64_t y) {
@@ -47,20 +49,21 @@ dim3 grid_2d(int64_t x, int64_t y) {
 }
 
 // ---- Each variant's launch geometry -------------------------------------------------
+// Every kernel takes (C, A, B, M, N, K, alpha, beta); only the grid and block differ.
 
 template <bool TA, bool TB>
 struct Naive {  // 01: a thread per output, threadIdx.x down the rows of C
   static void run(const Problem& p) {
-    KN_LAUNCH((sgemm_naive<TA, TB>), grid_2d(ceil_div(p.M, 32), ceil_div(p.N, 32)),
-              dim3(32, 32), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, 32), ceil_div(p.N, 32)), block(32, 32);
+    KN_LAUNCH((sgemm_naive<TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N, p.K, p.alpha, p.beta);
   }
 };
 
 template <bool TA, bool TB>
 struct Coalesced {  // 02: a thread per output, threadIdx.x along the rows of C
   static void run(const Problem& p) {
-    KN_LAUNCH((sgemm_coalesced<TA, TB>),
-              grid_2d(ceil_div(p.N, 32), ceil_div(p.M, 32)), dim3(32, 32), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.N, 32), ceil_div(p.M, 32)), block(32, 32);
+    KN_LAUNCH((sgemm_coalesced<TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N, p.K, p.alpha, p.beta);
   }
 };
 
@@ -68,8 +71,9 @@ template <bool TA, bool TB>
 struct SmemTiled {  // 03: 32 x 32 tiles through shared memory
   static void run(const Problem& p) {
     constexpr int T = 32;
-    KN_LAUNCH((sgemm_smem_tiled<T, TA, TB>),
-              grid_2d(ceil_div(p.M, T), ceil_div(p.N, T)), dim3(T, T), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, T), ceil_div(p.N, T)), block(T, T);
+    KN_LAUNCH((sgemm_smem_tiled<T, TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N, p.K, p.alpha,
+              p.beta);
   }
 };
 
@@ -77,8 +81,9 @@ template <bool TA, bool TB>
 struct Blocktile1d {  // 04: 64 x 64 x 8 tiles, 8 outputs per thread, 512 threads
   static void run(const Problem& p) {
     constexpr int BM = 64, BN = 64, BK = 8, TM = 8;
-    KN_LAUNCH((sgemm_blocktile_1d<BM, BN, BK, TM, TA, TB>),
-              grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), dim3(BM * BN / TM), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), block(BM * BN / TM);
+    KN_LAUNCH((sgemm_blocktile_1d<BM, BN, BK, TM, TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N, p.K,
+              p.alpha, p.beta);
   }
 };
 
@@ -86,9 +91,9 @@ template <bool TA, bool TB>
 struct Blocktile2d {  // 05: 128 x 128 x 8 tiles, 8 x 8 outputs per thread, 256 threads
   static void run(const Problem& p) {
     constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
-    KN_LAUNCH((sgemm_blocktile_2d<BM, BN, BK, TM, TN, TA, TB>),
-              grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), dim3(BM * BN / (TM * TN)), 0,
-              KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), block(BM * BN / (TM * TN));
+    KN_LAUNCH((sgemm_blocktile_2d<BM, BN, BK, TM, TN, TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N,
+              p.K, p.alpha, p.beta);
   }
 };
 
@@ -96,9 +101,9 @@ template <bool TA, bool TB>
 struct Vectorized {  // 06: as 05, with float4 global and shared-memory accesses
   static void run(const Problem& p) {
     constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
-    KN_LAUNCH((sgemm_vectorized<BM, BN, BK, TM, TN, TA, TB>),
-              grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), dim3(BM * BN / (TM * TN)), 0,
-              KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, BM), ceil_div(p.N, BN)), block(BM * BN / (TM * TN));
+    KN_LAUNCH((sgemm_vectorized<BM, BN, BK, TM, TN, TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N,
+              p.K, p.alpha, p.beta);
   }
 };
 
@@ -109,15 +114,17 @@ struct Vectorized {  // 06: as 05, with float4 global and shared-memory accesses
 template <bool TA, bool TB>
 struct Warptile128 {
   static void run(const Problem& p) {
-    KN_LAUNCH((sgemm_warptile<128, 128, 16, 64, 64, 4, 8, 4, 128, TA, TB>),
-              grid_2d(ceil_div(p.M, 128), ceil_div(p.N, 128)), dim3(128), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, 128), ceil_div(p.N, 128)), block(128);
+    KN_LAUNCH((sgemm_warptile<128, 128, 16, 64, 64, 4, 8, 4, 128, TA, TB>), p.device, grid, block, 0, p.C, p.A,
+              p.B, p.M, p.N, p.K, p.alpha, p.beta);
   }
 };
 template <bool TA, bool TB>
 struct Warptile64 {
   static void run(const Problem& p) {
-    KN_LAUNCH((sgemm_warptile<64, 64, 16, 32, 32, 2, 4, 4, 128, TA, TB>),
-              grid_2d(ceil_div(p.M, 64), ceil_div(p.N, 64)), dim3(128), 0, KN_GEMM_ARGS);
+    const dim3 grid = grid_2d(ceil_div(p.M, 64), ceil_div(p.N, 64)), block(128);
+    KN_LAUNCH((sgemm_warptile<64, 64, 16, 32, 32, 2, 4, 4, 128, TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B,
+              p.M, p.N, p.K, p.alpha, p.beta);
   }
 };
 
@@ -125,12 +132,10 @@ template <bool TA, bool TB>
 struct Tiny {  // 08: G lanes per output, 128-thread blocks
   static void run(const Problem& p) {
     const int64_t threads = int64_t(p.M) * p.N * tiny_group(p.K);
-    KN_LAUNCH((sgemm_tiny<TA, TB>), grid_2d((threads + 127) / 128, 1), dim3(128), 0,
-              KN_GEMM_ARGS);
+    const dim3 grid = grid_2d((threads + 127) / 128, 1), block(128);
+    KN_LAUNCH((sgemm_tiny<TA, TB>), p.device, grid, block, 0, p.C, p.A, p.B, p.M, p.N, p.K, p.alpha, p.beta);
   }
 };
-
-#undef KN_GEMM_ARGS
 
 // ---- The registry ---------------------------------------------------------------
 
@@ -159,17 +164,6 @@ const Kernel kWarptile64 = kernel<Warptile64>("07_warptile 64x64");
 
 // ---- What the library runs for each shape ---------------------------------------
 
-int sm_count(int device) {
-  static std::array<std::atomic<int>, 64> cache{};  // 0: not asked yet
-  if (device >= 0 && device < int(cache.size())) {
-    if (int n = cache[device].load(std::memory_order_relaxed)) return n;
-  }
-  int n = 0;
-  KN_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
-  if (device >= 0 && device < int(cache.size())) cache[device].store(n, std::memory_order_relaxed);
-  return n;
-}
-
 // The shape classes (thresholds are first guesses, pending measurements on the H200;
 // see docs/gemm.md):
 //  - tiny: up to 64^3 multiply-adds (everything an Iris-sized MLP does: 120x10x4,
@@ -177,11 +171,11 @@ int sm_count(int device) {
 //    batch). Tiles would be mostly empty; 08 spreads the few outputs over many threads.
 //  - otherwise 07, with 128 x 128 tiles when they give every SM at least one block,
 //    else with 64 x 64 tiles (four times as many blocks).
-const Kernel& library_kernel(int M, int N, int K) {
+const Kernel& library_kernel(int M, int N, int K, int device) {
   const int64_t work = int64_t(M) * N * K;
   if (work <= int64_t(64) * 64 * 64 || (std::min(M, N) < 16 && K <= 64)) return kSeries[7];
   const int64_t big_tiles = int64_t(ceil_div(M, 128)) * ceil_div(N, 128);
-  if (big_tiles < sm_count(detail::current_device())) return kWarptile64;
+  if (big_tiles < detail::sm_count(device)) return kWarptile64;
   return kSeries[6];
 }
 
@@ -189,14 +183,19 @@ void check_sizes(const char* who, int M, int N, int K) {
   KN_CHECK(M >= 0 && N >= 0 && K >= 0, who, ": sizes must be >= 0, got M=", M, " N=", N, " K=", K);
 }
 
+// The instantiation for the two transposes.
+int which(Transpose transA, Transpose transB) {
+  return (transA == Transpose::Yes ? 2 : 0) + (transB == Transpose::Yes ? 1 : 0);
+}
+
 }  // namespace
 
-void gemm(float* C, const float* A, const float* B, int M, int N, int K, bool transA, bool transB,
-          float alpha, float beta) {
+void gemm(float* C, const float* A, const float* B, int M, int N, int K, Transpose transA, Transpose transB,
+          float alpha, float beta, int device) {
   check_sizes("kn::cuda::gemm", M, N, K);
   if (M == 0 || N == 0) return;  // nothing to write
-  const Problem p{C, A, B, M, N, K, alpha, beta};
-  library_kernel(M, N, K).run[(transA ? 2 : 0) + (transB ? 1 : 0)](p);
+  const Problem p{C, A, B, M, N, K, alpha, beta, device};
+  library_kernel(M, N, K, device).run[which(transA, transB)](p);
 }
 
 int gemm_variant_count() { return int(kSeries.size()) + 1; }
@@ -207,20 +206,20 @@ const char* gemm_variant_name(int v) {
   return v == 0 ? "0_library" : kSeries[v - 1].name;
 }
 
-void gemm_variant(int v, float* C, const float* A, const float* B, int M, int N, int K,
-                  bool transA, bool transB, float alpha, float beta) {
+void gemm_variant(int v, float* C, const float* A, const float* B, int M, int N, int K, Transpose transA,
+                  Transpose transB, float alpha, float beta, int device) {
   KN_CHECK(v >= 0 && v < gemm_variant_count(), "gemm_variant: no variant ", v, " (0..",
            gemm_variant_count() - 1, ")");
-  if (v == 0) return gemm(C, A, B, M, N, K, transA, transB, alpha, beta);
+  if (v == 0) return gemm(C, A, B, M, N, K, transA, transB, alpha, beta, device);
   check_sizes(kSeries[v - 1].name, M, N, K);
   if (M == 0 || N == 0) return;
-  const Problem p{C, A, B, M, N, K, alpha, beta};
-  kSeries[v - 1].run[(transA ? 2 : 0) + (transB ? 1 : 0)](p);
+  const Problem p{C, A, B, M, N, K, alpha, beta, device};
+  kSeries[v - 1].run[which(transA, transB)](p);
 }
 
-const char* gemm_kernel_for(int M, int N, int K) {
+const char* gemm_kernel_for(int M, int N, int K, int device) {
   check_sizes("gemm_kernel_for", M, N, K);
-  return library_kernel(M, N, K).name;
+  return library_kernel(M, N, K, device).name;
 }
 
 }  // namespace kn::cuda

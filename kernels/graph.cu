@@ -36,6 +36,7 @@ void begin_capture(int device) {
 
 Graph end_capture(int device) {
   cudaStream_t s = detail::stream(device);
+  const detail::DeviceGuard on(device);  // the graph is instantiated for this device
   cudaGraph_t graph = nullptr;
   const cudaError_t err = cudaStreamEndCapture(s, &graph);
   detail::set_capturing(device, false);
@@ -91,13 +92,15 @@ Graph::~Graph() {
 
 void Graph::replay() const {
   KN_CHECK(exec_, "kn::cuda::Graph::replay(): an empty Graph (default-constructed or moved from)");
-  KN_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec_), detail::stream(device_)));
+  cudaStream_t s = detail::stream(device_);
+  const detail::DeviceGuard on(device_);
+  KN_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec_), s));
   detail::count_launch(device_);
 }
 
-void log_value(float* log, int64_t* count, const float* value, int64_t capacity) {
+void log_value(float* log, int64_t* count, const float* value, int64_t capacity, int device) {
   KN_CHECK(capacity > 0, "kn::cuda::log_value: capacity must be > 0, got ", capacity);
-  KN_LAUNCH(log_value_kernel, dim3(1), dim3(1), 0, log, count, value, capacity);
+  KN_LAUNCH(log_value_kernel, device, dim3(1), dim3(1), 0, log, count, value, capacity);
 }
 
 }  // namespace kn::cuda

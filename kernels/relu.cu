@@ -1,5 +1,5 @@
-// ReLU forward and backward.
-#include <kernelnet/cuda/ops.hpp>
+// ReLU forward and backward: the contract is in <kernelnet/ops/relu.hpp>.
+#include <kernelnet/ops/relu.hpp>
 
 #include "common.cuh"
 
@@ -23,14 +23,12 @@ __global__ void relu_backward_kernel(float* dx, const float* dy, const float* y,
 
 }  // namespace
 
-void relu_forward(float* y, const float* x, int64_t n) {
-  if (n <= 0) return;
-  KN_LAUNCH(relu_forward_kernel, detail::grid_1d(n), detail::kThreads, 0, y, x, n);
+void relu_forward(float* y, const float* x, int64_t n, int device) {
+  KN_LAUNCH(relu_forward_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, y, x, n);
 }
 
-void relu_backward(float* dx, const float* dy, const float* y, int64_t n, float beta) {
-  if (n <= 0) return;
-  KN_LAUNCH(relu_backward_kernel, detail::grid_1d(n), detail::kThreads, 0, dx, dy, y, n, beta);
+void relu_backward(float* dx, const float* dy, const float* y, int64_t n, float beta, int device) {
+  KN_LAUNCH(relu_backward_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, dx, dy, y, n, beta);
 }
 
 }  // namespace kn::cuda

@@ -1,5 +1,7 @@
 // The CUDA runtime behind <kernelnet/cuda/runtime.hpp>: devices, one stream per
-// device, stream-ordered memory, copies, and the per-device counters.
+// device, stream-ordered memory, copies, the per-device counters, and the check that
+// follows every launch (after_launch). Copies and synchronisations are observed by the
+// trace (trace.cuh); the trace calls nothing here.
 //
 // Synchronisation policy: the host waits on the device only in copy_to_host() (the
 // data must be there when it returns) and synchronize(); each wait is counted in
@@ -11,9 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include <cuda_runtime.h>
@@ -29,8 +29,8 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   int sm_count = 0;
   int threads_per_sm = 0;
-  std::atomic<int64_t> launches{0}, syncs{0}, h2d_copies{0}, h2d_bytes{0}, d2h_copies{0},
-      d2h_bytes{0};
+  std::atomic<int64_t> launches{0}, syncs{0}, h2d_copies{0}, h2d_bytes{0}, d2h_copies{0}, d2h_bytes{0},
+      d2d_copies{0}, d2d_bytes{0};
   std::atomic<bool> capturing{false};  // the stream is being captured into a graph
 };
 
@@ -64,25 +64,6 @@ DeviceState& state(int device) {
   }
   return (*states)[device];
 }
-
-// Makes `device` current for the calls that act on the current device (stream
-// creation, attribute queries, cudaMemGetInfo) and puts the caller's choice back.
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device) {
-    KN_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (previous_ != device) KN_CUDA_CHECK(cudaSetDevice(device));
-    else previous_ = -1;
-  }
-  ~DeviceGuard() {
-    if (previous_ >= 0) (void)cudaSetDevice(previous_);
-  }
-  DeviceGuard(const DeviceGuard&) = delete;
-  DeviceGuard& operator=(const DeviceGuard&) = delete;
-
- private:
-  int previous_ = -1;
-};
 
 // The device's stream and limits, set up on first use (std::call_once retries if
 // this throws).
@@ -123,78 +104,14 @@ std::string human_bytes(double bytes) {
 
 }  // namespace
 
-void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line) {
-  // A failed call also leaves its error as the "last error"; clear it so the next
-  // launch check does not blame an innocent kernel. (Sticky errors, such as an illegal
-  // address, stay: every later call reports them anyway.)
-  (void)cudaGetLastError();
-  throw Error(str("CUDA error ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ") in ",
-                  expr, " at ", file, ":", line));
-}
-
-int current_device() {
-  int device = 0;
-  KN_CUDA_CHECK(cudaGetDevice(&device));
-  return device;
-}
-
 cudaStream_t stream(int device) { return ready(device).stream; }
+
+int sm_count(int device) { return ready(device).sm_count; }
 
 int resident_blocks(int device, int threads) {
   const DeviceState& s = ready(device);
   const int per_sm = s.threads_per_sm / threads;
   return s.sm_count * (per_sm > 0 ? per_sm : 1);
-}
-
-namespace {
-// KN_KERNEL_LOG: the sites' names noted so far (string literals: KN_LAUNCH's #kernel),
-// turned into base names and written at exit (see note_kernel in common.cuh).
-struct KernelLog {
-  std::string path;
-  std::mutex mutex;
-  std::set<const char*> sites;
-};
-KernelLog* kernel_log() {
-  static KernelLog* log = []() -> KernelLog* {
-    const char* path = std::getenv("KN_KERNEL_LOG");
-    if (path == nullptr || *path == '\0') return nullptr;
-    auto* l = new KernelLog;  // never freed: it is written by the atexit handler
-    l->path = path;
-    std::atexit([] {
-      KernelLog* l = kernel_log();
-      std::lock_guard<std::mutex> lock(l->mutex);
-      std::set<std::string> names;
-      for (const char* site : l->sites) names.insert(kernel_base_name(site));
-      if (std::FILE* f = std::fopen(l->path.c_str(), "a")) {
-        for (const auto& n : names) std::fprintf(f, "%s\n", n.c_str());
-        std::fclose(f);
-      }
-    });
-    return l;
-  }();
-  return log;
-}
-}  // namespace
-
-std::string kernel_name(const char* site_name) {
-  std::string s = site_name;
-  if (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = s.substr(1, s.size() - 2);
-  const auto angle = s.find('<');
-  const auto colons = s.rfind("::", angle);
-  if (colons != std::string::npos) s = s.substr(colons + 2);
-  return s;
-}
-
-std::string kernel_base_name(const char* site_name) {
-  const std::string s = kernel_name(site_name);
-  return s.substr(0, s.find('<'));
-}
-
-void note_kernel(const char* site_name) {
-  KernelLog* log = kernel_log();
-  if (log == nullptr) return;
-  std::lock_guard<std::mutex> lock(log->mutex);
-  log->sites.insert(site_name);
 }
 
 void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
@@ -208,8 +125,6 @@ void after_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
                     " (the error may come from earlier work on the device)"));
   DeviceState& s = state(device);
   if (!s.capturing.load(std::memory_order_relaxed)) s.launches.fetch_add(1, std::memory_order_relaxed);
-  // While tracing, launch() calls after_traced_launch() (kernels/trace.cu) instead,
-  // which calls this and then logs the kernel.
 }
 
 void set_capturing(int device, bool capturing) {
@@ -326,9 +241,14 @@ void copy_to_host(void* dst, const void* src, std::size_t bytes, int device) {
 
 void copy_on_device(void* dst, const void* src, std::size_t bytes, int device) {
   if (bytes == 0) return;
-  detail::TracedCopy traced(trace::kCopyOnDevice, bytes, device, ready(device).stream, false);
-  KN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ready(device).stream));
+  DeviceState& s = ready(device);
+  detail::TracedCopy traced(trace::kCopyOnDevice, bytes, device, s.stream, false);
+  KN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s.stream));
+  s.d2d_copies.fetch_add(1, std::memory_order_relaxed);
+  s.d2d_bytes.fetch_add(int64_t(bytes), std::memory_order_relaxed);
 }
+
+void* stream(int device) { return ready(device).stream; }
 
 void synchronize(int device) {
   DeviceState& s = ready(device);
@@ -346,12 +266,15 @@ Stats stats(int device) {
   r.h2d_bytes = s.h2d_bytes.load(std::memory_order_relaxed);
   r.d2h_copies = s.d2h_copies.load(std::memory_order_relaxed);
   r.d2h_bytes = s.d2h_bytes.load(std::memory_order_relaxed);
+  r.d2d_copies = s.d2d_copies.load(std::memory_order_relaxed);
+  r.d2d_bytes = s.d2d_bytes.load(std::memory_order_relaxed);
   return r;
 }
 
 void reset_stats(int device) {
   DeviceState& s = state(device);
-  for (auto* c : {&s.launches, &s.syncs, &s.h2d_copies, &s.h2d_bytes, &s.d2h_copies, &s.d2h_bytes})
+  for (auto* c : {&s.launches, &s.syncs, &s.h2d_copies, &s.h2d_bytes, &s.d2h_copies, &s.d2h_bytes, &s.d2d_copies,
+                  &s.d2d_bytes})
     c->store(0, std::memory_order_relaxed);
 }
 

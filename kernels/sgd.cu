@@ -1,5 +1,6 @@
-// Plain SGD over every parameter tensor of a model, in as few launches as possible.
-#include <kernelnet/cuda/ops.hpp>
+// Plain SGD over every parameter tensor of a model, in as few launches as possible: the
+// contract is in <kernelnet/ops/sgd.hpp>.
+#include <kernelnet/ops/sgd.hpp>
 
 #include "common.cuh"
 
@@ -36,16 +37,15 @@ __global__ void sgd_step_kernel(const __grid_constant__ SgdBatch batch, float lr
 
 }  // namespace
 
-void sgd_step(float* const* params, const float* const* grads, const int64_t* sizes, int count,
-              float lr) {
+void sgd_step(float* const* params, const float* const* grads, const int64_t* sizes, int count, float lr,
+              int device) {
   // A tensor gets one block per kThreads elements, up to what the device holds at
   // once; bigger tensors loop (grid-stride) inside their blocks.
-  const int64_t cap = detail::resident_blocks(detail::current_device(), detail::kThreads);
+  const int64_t cap = detail::resident_blocks(device, detail::kThreads);
   SgdBatch batch{};
   auto flush = [&] {
     if (batch.count == 0) return;
-    KN_LAUNCH(sgd_step_kernel, dim3(batch.first_block[batch.count]), detail::kThreads, 0, batch,
-              lr);
+    KN_LAUNCH(sgd_step_kernel, device, dim3(batch.first_block[batch.count]), detail::kThreads, 0, batch, lr);
     batch.count = 0;
   };
   for (int i = 0; i < count; ++i) {

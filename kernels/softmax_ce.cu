@@ -1,15 +1,16 @@
 // Softmax cross-entropy: the mean loss over rows and the gradient of that mean with
-// respect to the logits, in one pass; then the backward that scales it by dloss.
+// respect to the logits, in one pass; then the backward that scales it by dloss. The
+// contract is in <kernelnet/ops/softmax_ce.hpp>.
 #include <cmath>
 
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops/softmax_ce.hpp>
 
 #include "common.cuh"
 
 namespace kn::cuda {
 namespace {
 
-constexpr int kWarpsPerBlock = detail::kThreads / detail::kWarp;
+using detail::kWarpsPerBlock;
 // The grid never depends on the device, so the order in which row losses are added,
 // and so the loss's last bit, is the same on every GPU and every run.
 constexpr int kMaxBlocks = 1024;
@@ -84,24 +85,21 @@ __global__ void softmax_ce_backward_kernel(float* dx, const float* dlogits, cons
 
 }  // namespace
 
-void softmax_ce_forward(float* loss, float* dlogits, const float* logits, const int64_t* labels,
-                        int rows, int classes) {
+void softmax_ce_forward(float* loss, float* dlogits, const float* logits, const int64_t* labels, int rows,
+                        int classes, int device) {
   rows = rows > 0 ? rows : 0;
-  const int64_t needed = (int64_t(rows) + kWarpsPerBlock - 1) / kWarpsPerBlock;
-  const int blocks = int(needed < kMaxBlocks ? needed : kMaxBlocks);
-  detail::Scratch<double> partial(blocks, detail::current_device());
-  KN_LAUNCH(softmax_ce_rows_kernel, dim3(blocks), detail::kThreads, 0, partial.get(), dlogits,
-            logits, labels, rows, classes);
+  const dim3 grid = detail::grid_rows(rows, kMaxBlocks);
+  const int blocks = int(grid.x);
+  detail::Scratch<double> partial(blocks, device);
+  KN_LAUNCH(softmax_ce_rows_kernel, device, grid, detail::kThreads, 0, partial.get(), dlogits, logits, labels, rows,
+            classes);
   // Launched even for rows == 0, so that loss[0] is always written.
-  KN_LAUNCH(softmax_ce_finish_kernel, dim3(1), detail::kThreads, 0, loss, partial.get(), blocks,
-            rows);
+  KN_LAUNCH(softmax_ce_finish_kernel, device, dim3(1), detail::kThreads, 0, loss, partial.get(), blocks, rows);
 }
 
-void softmax_ce_backward(float* dx, const float* dlogits, const float* dloss, int64_t n,
-                         float beta) {
-  if (n <= 0) return;
-  KN_LAUNCH(softmax_ce_backward_kernel, detail::grid_1d(n), detail::kThreads, 0, dx, dlogits,
-            dloss, n, beta);
+void softmax_ce_backward(float* dx, const float* dlogits, const float* dloss, int64_t n, float beta, int device) {
+  KN_LAUNCH(softmax_ce_backward_kernel, device, detail::grid_1d(n, device), detail::kThreads, 0, dx, dlogits, dloss,
+            n, beta);
 }
 
 }  // namespace kn::cuda

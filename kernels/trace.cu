@@ -1,5 +1,6 @@
-// The CUDA side of kn::trace: launches, copies and synchronisations, each logged with
-// the Module call that caused it (the calling thread's trace state) and its duration.
+// The CUDA side of kn::trace (trace.cuh): launches, copies and synchronisations, each
+// logged with the Module call that caused it (the calling thread's trace state) and its
+// duration. It observes and never counts: the launch helper and kernels/runtime.cu do.
 //
 // Timing one kernel with a pair of CUDA events has a trap: on an idle stream the start
 // event is passed the moment it is queued, and the kernel only arrives when the host has
@@ -17,7 +18,9 @@
 // Copies are timed with the events alone (they are not gated: a copy to the host waits
 // inside runtime.cu before the trace could open a gate), so a copy's time includes the
 // host queueing it.
-#include "common.cuh"
+//
+// The gate is launched with <<<>>> directly, not through launch(): launch() would trace
+// it, and after_launch() would count it as one of kernelnet's launches.
 #include "trace.cuh"
 
 #include <chrono>
@@ -26,6 +29,11 @@
 #include <vector>
 
 #include <cuda_runtime.h>
+
+#include <kernelnet/cuda/runtime.hpp>
+#include <kernelnet/trace/scope.hpp>
+
+#include "common.cuh"  // DeviceGuard, note_kernel; nothing of runtime.cu
 
 namespace kn::cuda::detail {
 namespace {
@@ -47,7 +55,6 @@ struct Timing {
   volatile int* gate_host = nullptr;
   int* gate_device = nullptr;
   bool gated = false;  // a gate is queued and not yet opened
-  bool timed = false;  // the start event of the launch in progress was recorded
 };
 
 Timing& timing(int device) {
@@ -55,18 +62,9 @@ Timing& timing(int device) {
   if (int(per_device.size()) <= device) per_device.resize(device + 1);
   Timing& t = per_device[device];
   if (!t.gate_device) {  // set last: a failure half-way retries next time
-    // Events belong to the device current when they are made: make it `device` (a copy
-    // can be traced while another device is current), then put the caller's back.
-    int current = 0;
-    KN_CUDA_CHECK(cudaGetDevice(&current));
-    if (current != device) KN_CUDA_CHECK(cudaSetDevice(device));
-    struct Restore {
-      int device;
-      bool needed;
-      ~Restore() {
-        if (needed) (void)cudaSetDevice(device);
-      }
-    } restore{current, current != device};
+    // Events belong to the device current when they are made (a copy can be traced while
+    // another device is current).
+    const DeviceGuard on(device);
     if (!t.start) KN_CUDA_CHECK(cudaEventCreate(&t.start));
     if (!t.stop) KN_CUDA_CHECK(cudaEventCreate(&t.stop));
     if (!t.gate_host) {
@@ -105,46 +103,49 @@ double now_us() {
 
 }  // namespace
 
-void before_traced_launch(int device) {
-  Timing& t = timing(device);
-  cudaStream_t s = stream(device);
-  t.timed = !capturing(s);
-  if (!t.timed) return;
+void TracedLaunch::begin() {
+  Timing& t = timing(device_);
+  timed_ = !capturing(stream_);
+  if (!timed_) return;
   *t.gate_host = 0;
-  trace_gate_kernel<<<1, 1, 0, s>>>(t.gate_device, kGateCycles);
+  {
+    const DeviceGuard on(device_);
+    trace_gate_kernel<<<1, 1, 0, stream_>>>(t.gate_device, kGateCycles);
+  }
   KN_CUDA_CHECK(cudaGetLastError());
   note_kernel("trace_gate_kernel");
   t.gated = true;
-  const cudaError_t err = cudaEventRecord(t.start, s);
-  if (err != cudaSuccess) open_trace_gate(device);
+  const cudaError_t err = cudaEventRecord(t.start, stream_);
+  if (err != cudaSuccess) open_gate();
   KN_CUDA_CHECK(err);
 }
 
-void open_trace_gate(int device) noexcept {
+void TracedLaunch::open_gate() noexcept {
   try {
-    Timing& t = timing(device);
+    Timing& t = timing(device_);
     if (t.gated) *t.gate_host = 1;
     t.gated = false;
   } catch (...) {
   }
 }
 
-void after_traced_launch(const KernelSite& site, int device, dim3 grid, dim3 block) {
-  Timing& t = timing(device);
+void TracedLaunch::end() {
   // The end event goes in the queue before the gate opens, so it follows the kernel
   // directly; whatever happens, the gate opens.
-  const cudaError_t err = t.timed ? cudaEventRecord(t.stop, stream(device)) : cudaSuccess;
-  open_trace_gate(device);
-  if (err != cudaSuccess) t.timed = false;
+  const cudaError_t err = timed_ ? cudaEventRecord(timing(device_).stop, stream_) : cudaSuccess;
+  open_gate();
+  if (err != cudaSuccess) timed_ = false;
   KN_CUDA_CHECK(err);
-  after_launch(site, device, grid, block);  // checks and counts, as an untraced launch
-  trace::Event e = trace::event_here(trace::Kind::Launch, Device::cuda(device));
-  e.name = kernel_name(site.name);
+}
+
+void TracedLaunch::emit(const char* launch_text, dim3 grid, dim3 block) {
+  trace::Event e = trace::event_here(trace::Kind::Launch, Device::cuda(device_));
+  e.name = trace::kernel_name(launch_text);
   e.grid[0] = grid.x, e.grid[1] = grid.y, e.grid[2] = grid.z;
   e.block[0] = block.x, e.block[1] = block.y, e.block[2] = block.z;
-  if (t.timed) e.micros = elapsed_us(t);
+  if (timed_) e.micros = elapsed_us(timing(device_));
   else e.detail = kCaptured;
-  t.timed = false;
+  timed_ = false;
   trace::emit(e);
 }
 

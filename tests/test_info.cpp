@@ -1,12 +1,11 @@
-// kn-info's readers (kernelnet/sysinfo.hpp, kn::cuda::runtime_info) against what the
+// kn-info's readers (support/sysinfo.hpp, kn::cuda::runtime_info) against what the
 // OS reports through other tools: nproc, grep over /proc/cpuinfo, the /sys topology.
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <kernelnet/sysinfo.hpp>
-
+#include "sysinfo.hpp"
 #include "test_util.hpp"
 
 using namespace kn;

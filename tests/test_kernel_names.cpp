@@ -1,10 +1,9 @@
-// The kernel names that KN_KERNEL_LOG writes (kernels/runtime.cu) are the names after
+// The kernel names that KN_KERNEL_LOG writes (kernels/kernel_log.cu) are the names after
 // `__global__ void` in kernels/, which is the list scripts/gpu-check compares them with
-// to show that its sanitizer runs reach every kernel. Runs without a GPU: it reads the
-// sources and calls the plain C++ name function of the CUDA runtime.
+// to show that its sanitizer runs reach every kernel. Runs without a GPU, and without
+// CUDA: it reads the sources and calls the trace's name function.
 #include <catch2/catch.hpp>
 
-#if KN_WITH_CUDA
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -12,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "../kernels/common.cuh"
+#include <kernelnet/trace/event.hpp>
 
 namespace {
 
@@ -34,7 +33,7 @@ std::vector<std::filesystem::path> kernel_sources() {
 }  // namespace
 
 TEST_CASE("kernel_base_name strips parentheses, namespaces and template arguments", "[kernels]") {
-  using kn::cuda::detail::kernel_base_name;
+  using kn::trace::kernel_base_name;
   CHECK(kernel_base_name("fill_kernel") == "fill_kernel");
   CHECK(kernel_base_name("(sgemm_tiny<TA, TB>)") == "sgemm_tiny");
   CHECK(kernel_base_name("(sgemm_warptile<128, 128, 16, 64, 64, 4, 8, 4, 128, TA, TB>)") == "sgemm_warptile");
@@ -55,7 +54,7 @@ TEST_CASE("every KN_LAUNCH in kernels/ names a __global__ function of kernels/",
       kernels.insert((*it)[1]);
     for (std::sregex_iterator it(text.begin(), text.end(), launch), end; it != end; ++it)
       if (f.filename() != "common.cuh")  // the macro's own definition and comment
-        launched.insert(kn::cuda::detail::kernel_base_name((*it)[1].str().c_str()));
+        launched.insert(kn::trace::kernel_base_name((*it)[1].str().c_str()));
   }
   INFO("kernels: " << kernels.size() << ", launched names: " << launched.size());
   CHECK(kernels.size() >= 20);  // the elementwise ops, softmax-CE, SGD, fused MLP, the GEMM series
@@ -74,4 +73,3 @@ TEST_CASE("every KN_LAUNCH in kernels/ names a __global__ function of kernels/",
     CHECK(launched.count(name) == 1);
   }
 }
-#endif

@@ -3,20 +3,10 @@
 
 using namespace kn;
 using kn::test::error_of;
+using kn::test::MLP;
 using kn::test::random_tensor;
 
 namespace {
-struct MLP : Module {
-  Linear fc1{4, 10};
-  ReLU relu;
-  Linear fc2{10, 3};
-  MLP() {
-    register_module("fc1", fc1);
-    register_module("relu", relu);
-    register_module("fc2", fc2);
-  }
-  Tensor forward(const Tensor& x) override { return fc2(relu(fc1(x))); }
-};
 struct Outer : Module {  // a user Module inside a user Module
   MLP inner;
   Linear head{3, 2};

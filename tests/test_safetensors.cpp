@@ -5,19 +5,9 @@
 
 using namespace kn;
 using kn::test::error_of;
+using kn::test::MLP;
 
 namespace {
-struct MLP : Module {
-  Linear fc1{4, 10};
-  ReLU relu;
-  Linear fc2{10, 3};
-  MLP() {
-    register_module("fc1", fc1);
-    register_module("relu", relu);
-    register_module("fc2", fc2);
-  }
-  Tensor forward(const Tensor& x) override { return fc2(relu(fc1(x))); }
-};
 std::string tmp(const std::string& name) { return std::string(KN_BINARY_DIR) + "/st-" + name; }
 // A safetensors image with the given header text and data bytes.
 std::string image(const std::string& header, const std::string& data) {

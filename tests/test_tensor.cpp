@@ -76,7 +76,8 @@ TEST_CASE("cpu::gemm handles every transpose, alpha and beta", "[ops]") {
             s += double(ta ? A.at<float>(k, i) : A.at<float>(i, k)) * (tb ? B.at<float>(j, k) : B.at<float>(k, j));
           expect[i * N + j] = float(0.5 * s + 2.0 * C.at<float>(i, j));
         }
-      cpu::gemm(C.data<float>(), A.data<float>(), B.data<float>(), M, N, K, ta, tb, 0.5f, 2.0f);
+      cpu::gemm(C.data<float>(), A.data<float>(), B.data<float>(), M, N, K, ta ? Transpose::Yes : Transpose::No,
+                tb ? Transpose::Yes : Transpose::No, 0.5f, 2.0f);
       for (int i = 0; i < M * N; ++i) CHECK(C.data<float>()[i] == Approx(expect[i]).margin(1e-5));
     }
 }

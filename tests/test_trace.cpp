@@ -54,7 +54,7 @@ TEST_CASE("trace: off, a training step emits nothing and counts nothing", "[trac
   { trace::Step step(false, "epoch", 1); }  // an untraced step says nothing either
   trace::set_sink(old);
   CHECK(seen.empty());
-  const trace::Summary s = trace::step_summary();
+  const Stats s = trace::step_summary();
   CHECK(s.ops == 0);
   CHECK(s.launches == 0);
   // Nodes recorded while off carry no label (record() skipped the copy).
@@ -68,7 +68,7 @@ TEST_CASE("trace: a traced Iris step attributes every op to its layer, forward a
   iris::MLP model(4, 10, 3);
   optim::SGD opt(model.parameters(), 0.01f);
   Tensor X = random_tensor({120, 4}), y = labels(120);
-  trace::Capture cap;
+  trace::Recorder cap;
   iris_step(model, opt, X, y);
   const auto events = cap.events();
 
@@ -98,24 +98,30 @@ TEST_CASE("trace: a traced Iris step attributes every op to its layer, forward a
     INFO(trace::format(e));
     CHECK(e.kind == trace::Kind::Op);  // nothing but CPU ops on the CPU backend
     CHECK(e.device.is_cpu());
-    CHECK(!e.detail.empty());  // what the CPU backend ran
     CHECK(e.micros >= 0);
+    // Only an op with several branches says which it took: here, only the GEMMs.
+    CHECK(e.detail.empty() == (e.name != "gemm"));
   }
-  // The Eigen expressions, as cpu/ops.hpp writes them.
+  // The branch each GEMM took, as the CPU backend reports it from inside that branch
+  // (cpu/gemm_narrow.hpp): every product of this MLP is narrow (N <= 16). fc1's weight
+  // gradient, 10 x 4 with few rows, is the one computed transposed.
   auto detail_of = [&](const std::string& op) {
     for (auto& e : events)
       if (e.op == op) return e.detail;
     return std::string("(none)");
   };
-  CHECK(detail_of("relu_forward 1200") == "y = x.cwiseMax(0)");
-  CHECK(detail_of("relu_backward 1200") == "dx = (y > 0).select(dy, 0)");
-  CHECK(detail_of("bias_add 120x10") == "y.rowwise() += b");
-  CHECK(detail_of("sgd_step 4") == "p += (-lr) * g, for each tensor");
+  CHECK(detail_of("gemm 120x10x4") == "register panel, B^T packed first");  // x W1^T
+  CHECK(detail_of("gemm 120x3x10") == "register panel, B^T packed first");  // h W2^T
+  CHECK(detail_of("gemm 120x10x3") == "register panel");                    // dy W2
+  CHECK(detail_of("gemm 3x10x120") == "register panel");                    // dy^T h
+  CHECK(detail_of("gemm 10x4x120") == "register panel on C^T = op(B)^T op(A)^T, then transposed back");
 
-  // The line a learner reads.
-  const std::string line = trace::format(events[2]);
-  CHECK(line.rfind("MLP.relu (ReLU) forward → Eigen y = x.cwiseMax(0) ", 0) == 0);
-  CHECK(line.find(" µs  (relu_forward 1200)") != std::string::npos);
+  // The lines a learner reads.
+  const std::string relu = trace::format(events[2]);
+  CHECK(relu.rfind("MLP.relu (ReLU) forward → CPU ", 0) == 0);
+  CHECK(relu.find(" µs  (relu_forward 1200)") != std::string::npos);
+  const std::string fc1 = trace::format(events[0]);
+  CHECK(fc1.rfind("MLP.fc1 (Linear 4→10) forward → CPU register panel, B^T packed first ", 0) == 0);
 
   // The backward Nodes remember which layer recorded them.
   Tensor out = model(X);
@@ -170,7 +176,7 @@ TEST_CASE("trace: nested user Modules, Sequential and hooks get dotted paths", "
   Block model;
   // A hook's ops belong to the module it is attached to.
   auto h = model.head.register_forward_hook([](Module&, const Tensor&, const Tensor& y) { relu(y); });
-  trace::Capture cap;
+  trace::Recorder cap;
   model(random_tensor({5, 4}));
   h.remove();
   std::vector<std::string> got;
@@ -225,56 +231,74 @@ TEST_CASE("trace: the line format for launches, copies, syncs and summaries", "[
   sync.node = "LinearBackward";
   CHECK(trace::format(sync) == "LinearBackward backward → synchronize cuda:1 0.00 µs");
 
-  trace::Summary s;
+  Stats s;
   s.launches = 23, s.syncs = 1, s.d2h_copies = 1, s.d2h_bytes = 4, s.micros = 1500;
   CHECK(trace::format(s) == "23 launches, 1 syncs, 0 B to device (0 copies), 4 B to host (1 copies); 1500 µs in them");
 }
 
 TEST_CASE("trace: counting copies and syncs in the summary", "[trace]") {
   TraceState keep;
-  trace::Capture cap;  // starts a fresh summary
+  trace::Recorder cap;  // starts a fresh summary
   trace::Event e;
   e.kind = trace::Kind::Copy;
   e.name = trace::kCopyToDevice, e.bytes = 1920, e.micros = 2;
   trace::emit(e);
   e.name = trace::kCopyToHost, e.bytes = 4, e.synchronises = true, e.micros = 3;
   trace::emit(e);
+  e.name = trace::kCopyOnDevice, e.bytes = 8, e.synchronises = false, e.micros = 0;
+  trace::emit(e);
   e = trace::Event();
   e.kind = trace::Kind::Sync, e.micros = 5;
   trace::emit(e);
   e.kind = trace::Kind::Launch, e.micros = 7;
   trace::emit(e);
-  const trace::Summary s = trace::step_summary();
+  const Stats s = trace::step_summary();
   CHECK(s.h2d_copies == 1);
   CHECK(s.h2d_bytes == 1920);
   CHECK(s.d2h_copies == 1);
   CHECK(s.d2h_bytes == 4);
+  CHECK(s.d2d_copies == 1);
+  CHECK(s.d2d_bytes == 8);
   CHECK(s.syncs == 2);  // the synchronize and the copy the host waited for
   CHECK(s.launches == 1);
   CHECK(s.micros == 17);
-  CHECK(cap.events().size() == 4);
+  CHECK(cap.events().size() == 5);
 }
 
-TEST_CASE("trace: the CPU GEMM description follows the path cpu::gemm takes", "[trace]") {
-  CHECK(trace::cpu_gemm_expr(false, true, 1.0f, 0.0f, false) == "c.noalias() = a * b.transpose()");
-  CHECK(trace::cpu_gemm_expr(true, false, 1.0f, 1.0f, false) == "c.noalias() += a.transpose() * b");
-  CHECK(trace::cpu_gemm_expr(false, false, 2.0f, 0.5f, false) == "c *= beta; c.noalias() += alpha * a * b");
-  CHECK(trace::cpu_gemm_expr(false, true, 1.0f, 0.0f, true).rfind("loop: row-panel GEMM", 0) == 0);
+TEST_CASE("trace: a CPU GEMM reports the branch it ran, from inside that branch", "[trace]") {
+  TraceState keep;
+  std::vector<float> a(64 * 64, 1.0f), b(64 * 64, 1.0f), c(64 * 64);
+  auto branch = [&](int M, int N, int K, Transpose ta, Transpose tb) {
+    trace::Recorder cap;
+    ops::gemm(Device::cpu(), c.data(), a.data(), b.data(), M, N, K, ta, tb, 1.0f, 0.0f);
+    const auto events = cap.events();
+    REQUIRE(events.size() == 1);
+    CHECK(c[0] == float(K));  // it did run
+    return events[0].detail;
+  };
+  CHECK(branch(40, 17, 8, Transpose::No, Transpose::No) == "Eigen product");  // wider than 16
+  CHECK(branch(40, 16, 8, Transpose::No, Transpose::No) == "register panel");
+  CHECK(branch(40, 16, 8, Transpose::No, Transpose::Yes) == "register panel, B^T packed first");
+  CHECK(branch(16, 7, 8, Transpose::Yes, Transpose::No) ==
+        "register panel on C^T = op(B)^T op(A)^T, then transposed back");  // short and narrow
+  CHECK(branch(17, 7, 8, Transpose::No, Transpose::No) == "register panel");  // 17 rows: not short
+  // Off, nothing is noted: the next traced op does not inherit a stale branch.
+  trace::enable(false);
+  ops::gemm(Device::cpu(), c.data(), a.data(), b.data(), 40, 17, 8, Transpose::No, Transpose::No, 1.0f, 0.0f);
+  trace::Recorder cap;
+  ops::relu_forward(Device::cpu(), c.data(), a.data(), 10);
+  REQUIRE(cap.events().size() == 1);
+  CHECK(cap.events()[0].detail.empty());
 }
 
-TEST_CASE("trace: ModuleScope from a label or from the Module gives the same path", "[trace]") {
+TEST_CASE("trace: ModuleScope builds the dotted path from the Modules", "[trace]") {
   TraceState keep;
   manual_seed(0);
   iris::MLP model(4, 10, 3);
   trace::enable(true);
   {
     trace::ModuleScope outer(model);  // "MLP"
-    trace::ModuleScope by_label(model.fc1.trace_label());
-    CHECK(trace::current_module() == "MLP.fc1 (Linear 4→10) forward");
-  }
-  {
-    trace::ModuleScope outer(model.trace_label());
-    trace::ModuleScope by_module(model.fc1);
+    trace::ModuleScope inner(model.fc1);
     CHECK(trace::current_module() == "MLP.fc1 (Linear 4→10) forward");
     CHECK(trace::module_for_node() == "MLP.fc1 (Linear 4→10)");
   }

@@ -13,6 +13,21 @@ namespace kn::test {
 
 inline std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
 
+// The lesson's model at Iris size (4-10-3), default-constructed, for the module and
+// safetensors tests. (kn::iris::MLP in support/iris_train.hpp is the apps' one, sized
+// by its constructor.)
+struct MLP : Module {
+  Linear fc1{4, 10};
+  ReLU relu;
+  Linear fc2{10, 3};
+  MLP() {
+    register_module("fc1", fc1);
+    register_module("relu", relu);
+    register_module("fc2", fc2);
+  }
+  Tensor forward(const Tensor& x) override { return fc2(relu(fc1(x))); }
+};
+
 // A user-defined op, written as a user would (a Node with its own backward):
 // loss = sum(y * R) for a fixed R, so dloss/dy = R. Tests use it to turn any
 // tensor into a scalar whose gradient reaches every element.

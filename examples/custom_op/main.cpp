@@ -107,7 +107,7 @@ int main() {
   Net model;
   model.to(device);
   {
-    kn::trace::Capture trace;
+    kn::trace::Recorder trace;
     kn::cross_entropy(model(X_train), y_train).backward();
     model.zero_grad();
     for (auto& e : trace.events())

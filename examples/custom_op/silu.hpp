@@ -16,10 +16,10 @@ namespace silu {
 // show in KN_TRACE output: on the CPU as itself, on a GPU as the name its launches carry.
 inline void forward(const kn::Tensor& y, const kn::Tensor& x) {
   const int64_t n = x.numel();
-  kn::trace::Op traced(x.device(), "silu_forward", [] { return "loop: y = x * sigmoid(x)"; }, n);
+  kn::trace::Op traced(x.device(), "silu_forward", n);
   if (x.device().is_cpu()) return cpu::forward(y.data<float>(), x.data<float>(), n);
 #if SILU_WITH_CUDA
-  cuda::forward(y.data<float>(), x.data<float>(), n);
+  cuda::forward(y.data<float>(), x.data<float>(), n, x.device().index);
 #else
   throw kn::Error("silu: this program was built without its CUDA kernels");
 #endif
@@ -27,10 +27,10 @@ inline void forward(const kn::Tensor& y, const kn::Tensor& x) {
 
 inline void backward(const kn::Tensor& dx, float beta, const kn::Tensor& dy, const kn::Tensor& x) {
   const int64_t n = x.numel();
-  kn::trace::Op traced(x.device(), "silu_backward", [] { return "loop: dx = dy * s * (1 + x * (1 - s))"; }, n);
+  kn::trace::Op traced(x.device(), "silu_backward", n);
   if (x.device().is_cpu()) return cpu::backward(dx.data<float>(), dy.data<float>(), x.data<float>(), n, beta);
 #if SILU_WITH_CUDA
-  cuda::backward(dx.data<float>(), dy.data<float>(), x.data<float>(), n, beta);
+  cuda::backward(dx.data<float>(), dy.data<float>(), x.data<float>(), n, beta, x.device().index);
 #else
   throw kn::Error("silu: this program was built without its CUDA kernels");
 #endif

@@ -34,20 +34,20 @@ unsigned blocks_for(int64_t n) {
 
 }  // namespace
 
-void forward(float* y, const float* x, int64_t n) {
+void forward(float* y, const float* x, int64_t n, int device) {
   if (n <= 0) return;
   const unsigned blocks = blocks_for(n);
   kn::cuda::launch_user_kernel("silu_forward_kernel", {blocks}, {kThreads}, [&](void* stream) {
     silu_forward_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(y, x, n);
-  });
+  }, device);
 }
 
-void backward(float* dx, const float* dy, const float* x, int64_t n, float beta) {
+void backward(float* dx, const float* dy, const float* x, int64_t n, float beta, int device) {
   if (n <= 0) return;
   const unsigned blocks = blocks_for(n);
   kn::cuda::launch_user_kernel("silu_backward_kernel", {blocks}, {kThreads}, [&](void* stream) {
     silu_backward_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(dx, dy, x, n, beta);
-  });
+  }, device);
 }
 
 }  // namespace silu::cuda

@@ -1,5 +1,5 @@
-// SiLU's kernels, a CPU and a CUDA twin of each with the same signature, as kernelnet's
-// own ops have (lib/kernelnet/cpu/ops.hpp, lib/kernelnet/cuda/ops.hpp):
+// SiLU's kernels, a CPU and a CUDA twin of each, as kernelnet's own ops have
+// (lib/kernelnet/ops/<op>.hpp): the CUDA twin takes the same parameters, then the device.
 //   y = x * sigmoid(x)
 //   dx = beta * dx + dy * sigmoid(x) * (1 + x * (1 - sigmoid(x)))
 // The CPU versions are here; the CUDA ones are in silu_kernels.cu, which CMake builds
@@ -26,9 +26,9 @@ inline void backward(float* dx, const float* dy, const float* x, int64_t n, floa
 }  // namespace cpu
 
 #if SILU_WITH_CUDA
-namespace cuda {  // device pointers, queued on kernelnet's stream; defined in silu_kernels.cu
-void forward(float* y, const float* x, int64_t n);
-void backward(float* dx, const float* dy, const float* x, int64_t n, float beta);
+namespace cuda {  // device pointers on `device`, queued on its stream; defined in silu_kernels.cu
+void forward(float* y, const float* x, int64_t n, int device);
+void backward(float* dx, const float* dy, const float* x, int64_t n, float beta, int device);
 }  // namespace cuda
 #endif
 

@@ -27,8 +27,8 @@
 //
 // Launch: block (NT), grid (ceil(M/BM), ceil(N/BN)).
 #pragma once
-#include "06_vectorized.cuh"  // TileLoader4, store4, rows_16b_aligned
 #include "operand.cuh"
+#include "vector_io.cuh"  // TileLoader4, store4, rows_16b_aligned
 
 namespace kn::cuda::gemm_kernels {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <kernelnet/ops.hpp>
+#include <kernelnet/ops/fill.hpp>
 #include <kernelnet/tensor.hpp>
-#include <kernelnet/trace.hpp>
+#include <kernelnet/trace/scope.hpp>
 
 namespace kn {
 

@@ -1,13 +1,16 @@
 // The differentiable ops: kn::linear, kn::relu, kn::cross_entropy.
 //
-// Each one checks its inputs, runs the forward through the dispatch (ops.hpp) and,
+// Each one checks its inputs, runs the forward through the ops (ops/<op>.hpp) and,
 // when a gradient is needed, records a Node whose backward runs the backward ops.
 #pragma once
 #include <memory>
 #include <string>
 
 #include <kernelnet/autograd.hpp>
-#include <kernelnet/ops.hpp>
+#include <kernelnet/ops/bias.hpp>
+#include <kernelnet/ops/gemm.hpp>
+#include <kernelnet/ops/relu.hpp>
+#include <kernelnet/ops/softmax_ce.hpp>
 #include <kernelnet/tensor.hpp>
 
 namespace kn {
@@ -33,10 +36,10 @@ struct LinearBackward : Node {
     const Device d = dy.device();
     const int batch = int(x.size(0)), in = int(x.size(1)), out = int(W.size(0));
     if (GradSlot dx = slot(0))  // [batch, out] x [out, in] -> [batch, in]
-      ops::gemm(d, dx.buffer.data<float>(), dy.data<float>(), W.data<float>(), batch, in, out, false, false, 1.0f,
+      ops::gemm(d, dx.buffer.data<float>(), dy.data<float>(), W.data<float>(), batch, in, out, Transpose::No, Transpose::No, 1.0f,
                 dx.beta);
     if (GradSlot dW = slot(1))  // [batch, out]^T x [batch, in] -> [out, in]
-      ops::gemm(d, dW.buffer.data<float>(), dy.data<float>(), x.data<float>(), out, in, batch, true, false, 1.0f,
+      ops::gemm(d, dW.buffer.data<float>(), dy.data<float>(), x.data<float>(), out, in, batch, Transpose::Yes, Transpose::No, 1.0f,
                 dW.beta);
     if (has_bias)
       if (GradSlot db = slot(2))  // column sums of dy -> [out]
@@ -62,7 +65,7 @@ inline Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b = Tensor(
   const Device d = x.device();
   const int batch = int(x.size(0)), in = int(x.size(1)), out = int(W.size(0));
   Tensor y = Tensor::empty({batch, out}, Dtype::Float32, d);
-  ops::gemm(d, y.data<float>(), x.data<float>(), W.data<float>(), batch, out, in, false, true, 1.0f, 0.0f);
+  ops::gemm(d, y.data<float>(), x.data<float>(), W.data<float>(), batch, out, in, Transpose::No, Transpose::Yes, 1.0f, 0.0f);
   if (b.defined()) ops::bias_add(d, y.data<float>(), b.data<float>(), batch, out);
   if (needs_grad(x, W, b)) {
     auto node = std::make_shared<LinearBackward>();

@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include <kernelnet/ops.hpp>
+#include <kernelnet/ops/argmax.hpp>
 #include <kernelnet/tensor.hpp>
 
 namespace kn::metrics {

@@ -19,7 +19,7 @@
 
 #include <kernelnet/autograd.hpp>
 #include <kernelnet/tensor.hpp>
-#include <kernelnet/trace.hpp>
+#include <kernelnet/trace/scope.hpp>
 
 namespace kn {
 

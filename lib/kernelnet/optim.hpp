@@ -4,7 +4,7 @@
 #include <vector>
 
 #include <kernelnet/autograd.hpp>
-#include <kernelnet/ops.hpp>
+#include <kernelnet/ops/sgd.hpp>
 #include <kernelnet/tensor.hpp>
 
 namespace kn::optim {

@@ -4,7 +4,7 @@
 // It reproduces PyTorch's CPU generator for uniform_: an MT19937 seeded with the
 // seed, each float32 drawn as (next 32-bit output & (2^24 - 1)) * 2^-24, scaled to
 // [from, to) in float. So kn::manual_seed(1) followed by the same layers gives the
-// same initial weights as torch.manual_seed(1) (tests/test_init.cpp checks this
+// same initial weights as torch.manual_seed(1) (tests/test_fixture.cpp checks this
 // against a PyTorch fixture).
 #pragma once
 #include <cstdint>

@@ -1,5 +1,7 @@
-// kn::stats(): what crossed the host/device boundary since the last reset_stats().
-// The lesson's three overheads in counters: launches, synchronisations, bytes copied.
+// kn::stats(): what crossed the host/device boundary since the last reset_stats(), as a
+// kn::Stats (<kernelnet/counters.hpp>, the one counter type, which the trace's step
+// summaries use too). The lesson's three overheads in counters: launches,
+// synchronisations, bytes copied.
 #pragma once
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/device.hpp>

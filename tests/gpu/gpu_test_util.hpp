@@ -22,14 +22,10 @@
 
 #include <kernelnet/cuda/runtime.hpp>
 
-namespace kn::cuda::detail {
-cudaStream_t stream(int device);  // defined in kernels/runtime.cu (see kernels/common.cuh)
-}
-
 namespace kn::test {
 
 // kernelnet's stream on `device`, for cublasSetStream and the like.
-inline cudaStream_t test_stream(int device = 0) { return kn::cuda::detail::stream(device); }
+inline cudaStream_t test_stream(int device = 0) { return static_cast<cudaStream_t>(kn::cuda::stream(device)); }
 
 // What a buffer is filled with before an op writes it, so that an element the op
 // forgot to write shows up: NaN for floating point, the most negative value for integers.

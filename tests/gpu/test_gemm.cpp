@@ -20,9 +20,8 @@
 #include <string>
 #include <vector>
 
-#include <kernelnet/cpu/ops.hpp>
 #include <kernelnet/cuda/gemm_variants.hpp>
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops/gemm.hpp>
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/error.hpp>
 
@@ -139,6 +138,8 @@ std::vector<float> small_integers(std::size_t n, std::uint64_t seed) {
   return std::vector<float>(k.begin(), k.end());
 }
 
+kn::Transpose trans(bool t) { return t ? kn::Transpose::Yes : kn::Transpose::No; }
+
 std::string describe(int v, const Shape& s, bool ta, bool tb, const Scale& sc) {
   return kn::str(kn::cuda::gemm_variant_name(v), " on ", s.M, "x", s.N, "x", s.K,
                  ta ? " A^T" : " A", tb ? " B^T" : " B", ", alpha ", sc.alpha, ", beta ", sc.beta);
@@ -159,7 +160,7 @@ void check_variants(Cublas& blas, const Shape& s, bool ta, bool tb, const Scale&
   const std::vector<float> c_in = sc.beta == 0.0f ? std::vector<float>(nc, nan) : c0;
 
   std::vector<float> ref = c_in;
-  kn::cpu::gemm(ref.data(), a.data(), b.data(), s.M, s.N, s.K, ta, tb, sc.alpha, sc.beta);
+  kn::cpu::gemm(ref.data(), a.data(), b.data(), s.M, s.N, s.K, trans(ta), trans(tb), sc.alpha, sc.beta);
 
   Guarded A(na, offset), B(nb, offset), C(nc, offset);
   A.upload(a, nan);
@@ -177,8 +178,8 @@ void check_variants(Cublas& blas, const Shape& s, bool ta, bool tb, const Scale&
   for (int v : variants) {
     INFO(describe(v, s, ta, tb, sc) << (offset ? ", pointers misaligned by one float" : ""));
     C.upload(c_in, kSentinel);
-    kn::cuda::gemm_variant(v, C.data(), A.data(), B.data(), s.M, s.N, s.K, ta, tb, sc.alpha,
-                           sc.beta);
+    kn::cuda::gemm_variant(v, C.data(), A.data(), B.data(), s.M, s.N, s.K, trans(ta), trans(tb), sc.alpha,
+                           sc.beta, 0);
     const auto got = C.body();
     if (exact) {
       KN_CHECK_CLOSE(got, ref, 0.0, 0.0);
@@ -207,10 +208,10 @@ TEST_CASE("gemm: the registry names the library and the eight kernels", "[gpu]")
   CHECK(std::string(kn::cuda::gemm_variant_name(7)) == "07_warptile");
   CHECK(std::string(kn::cuda::gemm_variant_name(8)) == "08_tiny");
   CHECK_THROWS_AS(kn::cuda::gemm_variant_name(9), kn::Error);
-  CHECK_THROWS_AS(kn::cuda::gemm_variant(-1, nullptr, nullptr, nullptr, 1, 1, 1, false, false,
-                                         1.0f, 0.0f),
+  CHECK_THROWS_AS(kn::cuda::gemm_variant(-1, nullptr, nullptr, nullptr, 1, 1, 1, kn::Transpose::No,
+                                         kn::Transpose::No, 1.0f, 0.0f, 0),
                   kn::Error);
-  CHECK_THROWS_AS(kn::cuda::gemm(nullptr, nullptr, nullptr, -1, 1, 1, false, false, 1.0f, 0.0f),
+  CHECK_THROWS_AS(kn::cuda::gemm(nullptr, nullptr, nullptr, -1, 1, 1, kn::Transpose::No, kn::Transpose::No, 1.0f, 0.0f, 0),
                   kn::Error);
 }
 
@@ -255,7 +256,7 @@ TEST_CASE("gemm: the library's tiled path on a product big enough for 128 x 128 
   // 1536 x 1664 gives 12 x 13 = 156 tiles of 128 x 128, more than an H200's 132 SMs.
   Cublas blas;
   const Shape s{1536, 1664, 40};
-  INFO("kn::cuda::gemm runs " << kn::cuda::gemm_kernel_for(s.M, s.N, s.K));
+  INFO("kn::cuda::gemm runs " << kn::cuda::gemm_kernel_for(s.M, s.N, s.K, 0));
   for (int t = 0; t < 4; ++t)
     check_variants(blas, s, t & 2, t & 1, Scale{0.75f, -0.5f}, {0, 7}, 0, false, 3000 + t);
 }
@@ -267,10 +268,10 @@ TEST_CASE("gemm: the library picks the tiny kernel for a small MLP, warp tiles f
                          Shape{3, 10, 120}, Shape{120, 4, 10}, Shape{1000, 10, 3}, Shape{1, 1, 1},
                          Shape{7, 5, 0}, Shape{1000000, 10, 4}}) {
     INFO(s.M << "x" << s.N << "x" << s.K);
-    CHECK(std::string(gemm_kernel_for(s.M, s.N, s.K)) == "08_tiny");
+    CHECK(std::string(gemm_kernel_for(s.M, s.N, s.K, 0)) == "08_tiny");
   }
-  CHECK(std::string(gemm_kernel_for(4096, 4096, 4096)) == "07_warptile");
-  CHECK(std::string(gemm_kernel_for(257, 255, 513)) == "07_warptile 64x64");
+  CHECK(std::string(gemm_kernel_for(4096, 4096, 4096, 0)) == "07_warptile");
+  CHECK(std::string(gemm_kernel_for(257, 255, 513, 0)) == "07_warptile 64x64");
 }
 
 TEST_CASE("gemm: one launch per call, none for an empty output", "[gpu]") {
@@ -283,10 +284,10 @@ TEST_CASE("gemm: one launch per call, none for an empty output", "[gpu]") {
     for (int t = 0; t < 4; ++t) {
       INFO(kn::cuda::gemm_variant_name(v) << " transposes " << t);
       const int64_t before = kn::cuda::stats(0).launches;
-      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 120, 10, 4, t & 2, t & 1, 1.0f, 0.0f);
+      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 120, 10, 4, trans(t & 2), trans(t & 1), 1.0f, 0.0f, 0);
       CHECK(kn::cuda::stats(0).launches - before == 1);
-      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 0, 10, 4, t & 2, t & 1, 1.0f, 0.0f);
-      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 120, 0, 4, t & 2, t & 1, 1.0f, 0.0f);
+      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 0, 10, 4, trans(t & 2), trans(t & 1), 1.0f, 0.0f, 0);
+      kn::cuda::gemm_variant(v, c.get(), a.get(), b.get(), 120, 0, 4, trans(t & 2), trans(t & 1), 1.0f, 0.0f, 0);
       CHECK(kn::cuda::stats(0).launches - before == 1);
     }
   kn::cuda::synchronize(0);

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include <kernelnet/cuda/fused.hpp>
 #include <kernelnet/cuda/graph.hpp>
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops.hpp>
 
+#include "fused_mlp.hpp"
 #include "gpu_test_util.hpp"
 #include "iris_train.hpp"
 
@@ -181,7 +181,7 @@ TEST_CASE("the fused kernel matches eager training on other shapes", "[gpu][mode
     Tensor losses = Tensor::empty({epochs}, Dtype::Float32, gpu);
     cuda::fused_mlp_train(losses.data<float>(), fused.fc1.weight.data<float>(), fused.fc1.bias.data<float>(),
                           fused.fc2.weight.data<float>(), fused.fc2.bias.data<float>(), Xg.data<float>(),
-                          yg.data<int64_t>(), c.rows, c.in, c.hidden, c.classes, epochs, lr);
+                          yg.data<int64_t>(), c.rows, c.in, c.hidden, c.classes, epochs, lr, 0);
     KN_CHECK_CLOSE(losses.to_vector<float>(), want, 1e-5, 1e-5);
     const auto a = fused.state_dict(), b = eager.state_dict();
     for (size_t i = 0; i < a.size(); ++i) KN_CHECK_CLOSE(a[i].second.to_vector<float>(), b[i].second.to_vector<float>(), 1e-5, 1e-4);
@@ -222,7 +222,7 @@ TEST_CASE("graph capture: a captured op replays, counts one launch per replay, a
     cuda::Capture capture(0);
     CHECK(cuda::is_capturing(0));
     ops::accumulate(gpu, x.data<float>(), Tensor::ones({1000}, gpu).data<float>(), 1000, 1.0f);  // x += 1
-    cuda::log_value(log.data<float>(), count.data<int64_t>(), x.data<float>(), 4);
+    cuda::log_value(log.data<float>(), count.data<int64_t>(), x.data<float>(), 4, 0);
     g = capture.end();
   }
   CHECK_FALSE(cuda::is_capturing(0));
@@ -250,7 +250,7 @@ TEST_CASE("graph capture: what cannot be captured is an error, and the stream st
   ops::fill(gpu, x.data<float>(), 5.0f, 16);
   CHECK(x.to_vector<float>()[15] == 5.0f);
   {
-    trace::Capture traced;  // the trace is on: capture refuses to start
+    trace::Recorder traced;  // the trace is on: capture refuses to start
     CHECK_THROWS_WITH(cuda::Capture(0), Contains("the trace is on"));
   }
   CHECK_FALSE(cuda::is_capturing(0));

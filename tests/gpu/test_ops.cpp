@@ -8,8 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include <kernelnet/cpu/ops.hpp>
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops.hpp>
 #include <kernelnet/cuda/runtime.hpp>
 
 #include "gpu_test_util.hpp"
@@ -44,7 +43,7 @@ TEST_CASE("fill writes every element", "[gpu]") {
   for (int64_t n : kSizes) {
     DeviceArray<float> x(n);
     x.poison();
-    kn::cuda::fill(x.get(), -2.5f, n);
+    kn::cuda::fill(x.get(), -2.5f, n, 0);
     std::vector<float> ref(n);
     kn::cpu::fill(ref.data(), -2.5f, n);
     INFO("n = " << n);
@@ -60,7 +59,7 @@ TEST_CASE("accumulate matches the CPU for beta 0, 1 and 0.5", "[gpu]") {
       DeviceArray<float> dx(x), dy(n);
       if (beta == 0.0f) dy.poison();
       else dy.upload(ref);
-      kn::cuda::accumulate(dy.get(), dx.get(), n, beta);
+      kn::cuda::accumulate(dy.get(), dx.get(), n, beta, 0);
       kn::cpu::accumulate(ref.data(), x.data(), n, beta);
       INFO("n = " << n << ", beta = " << beta);
       KN_CHECK_CLOSE(dy.download(), ref, 1e-6, 1e-6);
@@ -73,7 +72,7 @@ TEST_CASE("relu_forward and relu_backward match the CPU", "[gpu]") {
     const auto x = random_floats(n, 10 + n);
     DeviceArray<float> dev_x(x), dev_y(n);
     dev_y.poison();
-    kn::cuda::relu_forward(dev_y.get(), dev_x.get(), n);
+    kn::cuda::relu_forward(dev_y.get(), dev_x.get(), n, 0);
     std::vector<float> y(n);
     kn::cpu::relu_forward(y.data(), x.data(), n);
     KN_CHECK_CLOSE(dev_y.download(), y, 0.0, 0.0);
@@ -85,7 +84,7 @@ TEST_CASE("relu_forward and relu_backward match the CPU", "[gpu]") {
       auto dx = random_floats(n, 12 + n);
       if (beta == 0.0f) dev_dx.poison();
       else dev_dx.upload(dx);
-      kn::cuda::relu_backward(dev_dx.get(), dev_dy.get(), dev_y.get(), n, beta);
+      kn::cuda::relu_backward(dev_dx.get(), dev_dy.get(), dev_y.get(), n, beta, 0);
       kn::cpu::relu_backward(dx.data(), dy.data(), y.data(), n, beta);
       KN_CHECK_CLOSE(dev_dx.download(), dx, 1e-6, 1e-6);
     }
@@ -98,7 +97,7 @@ TEST_CASE("bias_add matches the CPU", "[gpu]") {
     auto y = random_floats(size_t(rows) * cols, rows * 7 + cols);
     const auto b = random_floats(cols, rows + cols * 7);
     DeviceArray<float> dev_y(y), dev_b(b);
-    kn::cuda::bias_add(dev_y.get(), dev_b.get(), rows, cols);
+    kn::cuda::bias_add(dev_y.get(), dev_b.get(), rows, cols, 0);
     kn::cpu::bias_add(y.data(), b.data(), rows, cols);
     KN_CHECK_CLOSE(dev_y.download(), y, 0.0, 0.0);
   }
@@ -116,7 +115,7 @@ TEST_CASE("bias_grad matches the CPU for beta 0, 1 and 0.5", "[gpu]") {
       DeviceArray<float> dev_dy(dy), dev_db(cols);
       if (beta == 0.0f) dev_db.poison();
       else dev_db.upload(db);
-      kn::cuda::bias_grad(dev_db.get(), dev_dy.get(), rows, cols, beta);
+      kn::cuda::bias_grad(dev_db.get(), dev_dy.get(), rows, cols, beta, 0);
       kn::cpu::bias_grad(db.data(), dy.data(), rows, cols, beta);
       // Float sums of `rows` terms in different orders: the CPU's sequential sum
       // drifts by about eps * sqrt(rows) * |partial sum|.
@@ -132,7 +131,7 @@ TEST_CASE("bias_grad over a million rows is exact on exactly summable inputs", "
     DeviceArray<float> dev_dy(dy), dev_db(cols);
     if (beta == 0.0f) dev_db.poison();
     else dev_db.upload(db);
-    kn::cuda::bias_grad(dev_db.get(), dev_dy.get(), rows, cols, beta);
+    kn::cuda::bias_grad(dev_db.get(), dev_dy.get(), rows, cols, beta, 0);
     kn::cpu::bias_grad(db.data(), dy.data(), rows, cols, beta);
     INFO("beta = " << beta);
     KN_CHECK_CLOSE(dev_db.download(), db, 0.0, 0.0);
@@ -142,10 +141,10 @@ TEST_CASE("bias_grad over a million rows is exact on exactly summable inputs", "
 TEST_CASE("bias_grad with no rows gives beta * db", "[gpu]") {
   std::vector<float> db = {1.0f, -2.0f, 3.0f};
   DeviceArray<float> dev_db(db), no_rows(0);
-  kn::cuda::bias_grad(dev_db.get(), no_rows.get(), 0, 3, 0.5f);
+  kn::cuda::bias_grad(dev_db.get(), no_rows.get(), 0, 3, 0.5f, 0);
   KN_CHECK_CLOSE(dev_db.download(), (std::vector<float>{0.5f, -1.0f, 1.5f}), 0.0, 0.0);
   dev_db.poison();
-  kn::cuda::bias_grad(dev_db.get(), no_rows.get(), 0, 3, 0.0f);
+  kn::cuda::bias_grad(dev_db.get(), no_rows.get(), 0, 3, 0.0f, 0);
   KN_CHECK_CLOSE(dev_db.download(), (std::vector<float>{0.0f, 0.0f, 0.0f}), 0.0, 0.0);
 }
 
@@ -162,7 +161,7 @@ TEST_CASE("softmax_ce_forward matches the CPU", "[gpu]") {
     dev_dlogits.poison();
     dev_loss.poison();
     kn::cuda::softmax_ce_forward(dev_loss.get(), dev_dlogits.get(), dev_logits.get(),
-                                 dev_labels.get(), rows, classes);
+                                 dev_labels.get(), rows, classes, 0);
     std::vector<float> loss(1), dlogits(n);
     kn::cpu::softmax_ce_forward(loss.data(), dlogits.data(), logits.data(), labels.data(), rows,
                                 classes);
@@ -182,7 +181,7 @@ TEST_CASE("softmax_ce_forward is deterministic", "[gpu]") {
   std::vector<float> first_loss, first_dlogits;
   for (int run = 0; run < 3; ++run) {
     kn::cuda::softmax_ce_forward(dev_loss.get(), dev_dlogits.get(), dev_logits.get(),
-                                 dev_labels.get(), rows, classes);
+                                 dev_labels.get(), rows, classes, 0);
     auto loss = dev_loss.download();
     auto dlogits = dev_dlogits.download();
     if (run == 0) {
@@ -205,7 +204,7 @@ TEST_CASE("softmax_ce_forward: a label out of range makes the loss NaN", "[gpu]"
     DeviceArray<float> dev_logits(logits), dev_dlogits(logits.size()), dev_loss(1);
     DeviceArray<int64_t> dev_labels(labels);
     kn::cuda::softmax_ce_forward(dev_loss.get(), dev_dlogits.get(), dev_logits.get(),
-                                 dev_labels.get(), rows, classes);
+                                 dev_labels.get(), rows, classes, 0);
     std::vector<float> loss(1), dlogits(logits.size());
     kn::cpu::softmax_ce_forward(loss.data(), dlogits.data(), logits.data(), labels.data(), rows,
                                 classes);
@@ -217,7 +216,7 @@ TEST_CASE("softmax_ce_forward: a label out of range makes the loss NaN", "[gpu]"
 TEST_CASE("softmax_ce_forward with no rows writes a NaN loss, like the CPU", "[gpu]") {
   DeviceArray<float> dev_loss(std::vector<float>{1.0f}), none(0);
   DeviceArray<int64_t> no_labels(0);
-  kn::cuda::softmax_ce_forward(dev_loss.get(), none.get(), none.get(), no_labels.get(), 0, 3);
+  kn::cuda::softmax_ce_forward(dev_loss.get(), none.get(), none.get(), no_labels.get(), 0, 3, 0);
   float loss = 0.0f;
   kn::cpu::softmax_ce_forward(&loss, nullptr, nullptr, nullptr, 0, 3);
   CHECK(std::isnan(loss));
@@ -235,7 +234,7 @@ TEST_CASE("softmax_ce_backward matches the CPU, reading dloss on the device", "[
       DeviceArray<float> dev_dlogits(dlogits), dev_dx(n);
       if (beta == 0.0f) dev_dx.poison();
       else dev_dx.upload(dx);
-      kn::cuda::softmax_ce_backward(dev_dx.get(), dev_dlogits.get(), dev_dloss.get(), n, beta);
+      kn::cuda::softmax_ce_backward(dev_dx.get(), dev_dlogits.get(), dev_dloss.get(), n, beta, 0);
       kn::cpu::softmax_ce_backward(dx.data(), dlogits.data(), dloss.data(), n, beta);
       KN_CHECK_CLOSE(dev_dx.download(), dx, 1e-6, 1e-6);
     }
@@ -262,7 +261,7 @@ void check_sgd(const std::vector<int64_t>& sizes, float lr) {
   }
   const int count = int(sizes.size());
   const int64_t before = launches();
-  kn::cuda::sgd_step(dev_param_ptrs.data(), dev_grad_ptrs.data(), sizes.data(), count, lr);
+  kn::cuda::sgd_step(dev_param_ptrs.data(), dev_grad_ptrs.data(), sizes.data(), count, lr, 0);
   const int64_t nonempty = std::count_if(sizes.begin(), sizes.end(), [](int64_t s) { return s > 0; });
   CHECK(launches() - before == (nonempty + 63) / 64);  // 64 tensors per launch
   kn::cpu::sgd_step(param_ptrs.data(), grad_ptrs.data(), sizes.data(), count, lr);
@@ -298,7 +297,7 @@ TEST_CASE("argmax_rows matches the CPU, first index on ties", "[gpu]") {
       DeviceArray<float> dev_x(x);
       DeviceArray<int64_t> dev_idx(rows);
       dev_idx.poison();
-      kn::cuda::argmax_rows(dev_idx.get(), dev_x.get(), rows, cols);
+      kn::cuda::argmax_rows(dev_idx.get(), dev_x.get(), rows, cols, 0);
       std::vector<int64_t> idx(rows);
       kn::cpu::argmax_rows(idx.data(), x.data(), rows, cols);
       CHECK(dev_idx.download() == idx);
@@ -311,7 +310,7 @@ TEST_CASE("count_equal matches the CPU", "[gpu]") {
     const auto a = random_ints(n, 30 + n, 0, 2), b = random_ints(n, 31 + n, 0, 2);
     DeviceArray<int64_t> dev_a(a), dev_b(b), dev_count(1);
     dev_count.poison();
-    kn::cuda::count_equal(dev_count.get(), dev_a.get(), dev_b.get(), n);
+    kn::cuda::count_equal(dev_count.get(), dev_a.get(), dev_b.get(), n, 0);
     int64_t count = -1;
     kn::cpu::count_equal(&count, a.data(), b.data(), n);
     CHECK(dev_count.download()[0] == count);
@@ -323,16 +322,16 @@ TEST_CASE("ops on empty tensors launch nothing", "[gpu]") {
   DeviceArray<int64_t> no_idx(0);
   float* p = none.get();
   const int64_t before = launches();
-  kn::cuda::fill(p, 1.0f, 0);
-  kn::cuda::accumulate(p, p, 0, 0.0f);
-  kn::cuda::relu_forward(p, p, 0);
-  kn::cuda::relu_backward(p, p, p, 0, 1.0f);
-  kn::cuda::bias_add(p, p, 0, 5);
-  kn::cuda::bias_add(p, p, 5, 0);
-  kn::cuda::bias_grad(p, p, 7, 0, 0.0f);
-  kn::cuda::softmax_ce_backward(p, p, p, 0, 0.0f);
-  kn::cuda::argmax_rows(no_idx.get(), p, 0, 3);
-  kn::cuda::sgd_step(nullptr, nullptr, nullptr, 0, 0.1f);
+  kn::cuda::fill(p, 1.0f, 0, 0);
+  kn::cuda::accumulate(p, p, 0, 0.0f, 0);
+  kn::cuda::relu_forward(p, p, 0, 0);
+  kn::cuda::relu_backward(p, p, p, 0, 1.0f, 0);
+  kn::cuda::bias_add(p, p, 0, 5, 0);
+  kn::cuda::bias_add(p, p, 5, 0, 0);
+  kn::cuda::bias_grad(p, p, 7, 0, 0.0f, 0);
+  kn::cuda::softmax_ce_backward(p, p, p, 0, 0.0f, 0);
+  kn::cuda::argmax_rows(no_idx.get(), p, 0, 3, 0);
+  kn::cuda::sgd_step(nullptr, nullptr, nullptr, 0, 0.1f, 0);
   kn::cuda::synchronize(0);
   CHECK(launches() == before);
 }
@@ -348,9 +347,9 @@ TEST_CASE("elementwise ops index past 2^31 elements", "[gpu][large]") {
   std::vector<float> b(cols);
   std::iota(b.begin(), b.end(), 0.0f);
   DeviceArray<float> dev_b(b);
-  kn::cuda::fill(x.get(), -1.5f, n);
-  kn::cuda::bias_add(x.get(), dev_b.get(), rows, cols);  // x[i] = -1.5 + i % 7
-  kn::cuda::relu_forward(x.get(), x.get(), n);            // in place: elementwise ops allow it
+  kn::cuda::fill(x.get(), -1.5f, n, 0);
+  kn::cuda::bias_add(x.get(), dev_b.get(), rows, cols, 0);  // x[i] = -1.5 + i % 7
+  kn::cuda::relu_forward(x.get(), x.get(), n, 0);            // in place: elementwise ops allow it
   for (int64_t first : {int64_t(0), (int64_t(1) << 31) - 500, n - 1000}) {
     INFO("elements from " << first);
     const auto got = x.download(first, 1000);

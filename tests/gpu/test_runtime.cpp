@@ -5,11 +5,10 @@
 #include <string>
 #include <vector>
 
-#include <kernelnet/cuda/ops.hpp>
+#include <kernelnet/ops.hpp>
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/error.hpp>
 
-#include "../../kernels/common.cuh"  // KN_CUDA_CHECK, to test its message
 #include "gpu_test_util.hpp"
 
 using kn::test::DeviceArray;
@@ -43,8 +42,8 @@ TEST_CASE("the counters count launches, copies and synchronisations", "[gpu]") {
   CHECK(s.h2d_bytes == 4000);
   CHECK(s.syncs == 0);
 
-  kn::cuda::fill(x.get(), 2.0f, 1000);
-  kn::cuda::relu_forward(x.get(), x.get(), 1000);
+  kn::cuda::fill(x.get(), 2.0f, 1000, 0);
+  kn::cuda::relu_forward(x.get(), x.get(), 1000, 0);
   s = kn::cuda::stats(0);
   CHECK(s.launches == 2);
   CHECK(s.syncs == 0);  // ops queue, they never wait
@@ -112,7 +111,7 @@ TEST_CASE("out of memory names the size asked for and the memory free", "[gpu][a
   }
   // The failure must not linger as CUDA's "last error" and be blamed on the next kernel.
   DeviceArray<float> x(10);
-  kn::cuda::fill(x.get(), 1.0f, 10);
+  kn::cuda::fill(x.get(), 1.0f, 10, 0);
   CHECK(x.download()[9] == 1.0f);
 }
 
@@ -132,6 +131,19 @@ TEST_CASE("CUDA errors carry the expression, file and line", "[gpu][api-error]")
   }
   // The error was cleared: the next launch check passes.
   DeviceArray<float> x(10);
-  kn::cuda::fill(x.get(), 1.0f, 10);
+  kn::cuda::fill(x.get(), 1.0f, 10, 0);
   CHECK(x.download()[0] == 1.0f);
+}
+
+TEST_CASE("an op goes to the device it is given: a missing one is an error naming it", "[gpu]") {
+  // With one GPU, cuda:1 does not exist: the op must say so, not launch on device 0.
+  if (kn::cuda::device_count() >= 2) return;
+  DeviceArray<float> x(10);
+  kn::cuda::fill(x.get(), 1.0f, 10, 0);
+  kn::cuda::synchronize(0);
+  const int64_t before = kn::cuda::stats(0).launches;
+  CHECK_THROWS_WITH(kn::cuda::fill(x.get(), 7.0f, 10, 1), Contains("CUDA device 1 does not exist"));
+  CHECK_THROWS_WITH(kn::ops::relu_forward(kn::Device::cuda(1), x.get(), x.get(), 10), Contains("CUDA device 1"));
+  CHECK(kn::cuda::stats(0).launches == before);
+  CHECK(x.download() == std::vector<float>(10, 1.0f));
 }

@@ -71,16 +71,16 @@ Graph end_capture(int device);
 void abort_capture(int device) noexcept;
 // True while the device's stream is being captured.
 bool is_capturing(int device);
-// log[count[0] % capacity] = value[0]; count[0] += 1. One thread, on the current device.
+// log[count[0] % capacity] = value[0]; count[0] += 1. One thread, on `device`.
 // The slot is chosen on the device, so a replayed graph writes each step's value (a
 // loss) to its own slot although its parameters never change.
-void log_value(float* log, int64_t* count, const float* value, int64_t capacity);
+void log_value(float* log, int64_t* count, const float* value, int64_t capacity, int device);
 #else
 inline void begin_capture(int) { no_cuda("kn::cuda::begin_capture"); }
 inline Graph end_capture(int) { no_cuda("kn::cuda::end_capture"); }
 inline void abort_capture(int) noexcept {}
 inline bool is_capturing(int) { return false; }
-inline void log_value(float*, int64_t*, const float*, int64_t) { no_cuda("kn::cuda::log_value"); }
+inline void log_value(float*, int64_t*, const float*, int64_t, int) { no_cuda("kn::cuda::log_value"); }
 inline Graph::~Graph() = default;
 inline void Graph::replay() const { no_cuda("kn::cuda::Graph::replay"); }
 #endif

@@ -1,8 +1,11 @@
 // The CUDA runtime seen from plain C++: device discovery, memory, copies,
-// synchronisation and the per-device counters (defined in kernels/runtime.cu), what
-// kn-info reports and launching a user's own kernel (kernels/device_info.cu,
+// synchronisation, each device's stream and counters (defined in kernels/runtime.cu),
+// what kn-info reports and launching a user's own kernel (kernels/device_info.cu,
 // kernels/user_launch.cu), when kernelnet is built with CUDA (KN_WITH_CUDA=1);
 // otherwise the inline fallbacks below say "no CUDA" clearly instead of failing to link.
+//
+// Devices are named by index everywhere (kn::Device::index); a function that takes one
+// works on that device whatever the caller's current device is.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,21 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <kernelnet/counters.hpp>
 #include <kernelnet/error.hpp>
 
-namespace kn {
-
-// What crossed the host/device boundary, per device. kn::stats() reads these.
-struct Stats {
-  int64_t launches = 0;      // kernel launches
-  int64_t syncs = 0;         // host waits on the device (item(), copies to host, synchronize())
-  int64_t h2d_copies = 0;    // copies host -> device
-  int64_t h2d_bytes = 0;
-  int64_t d2h_copies = 0;    // copies device -> host
-  int64_t d2h_bytes = 0;
-};
-
-}  // namespace kn
 
 namespace kn::cuda {
 
@@ -83,7 +74,17 @@ struct Dim3 {
   unsigned x = 1, y = 1, z = 1;
 };
 
+// Throws kn::Error naming the failed expression, where it was, and CUDA's own words, for
+// any CUDA runtime call: KN_CUDA_CHECK(cudaMemsetAsync(p, 0, n, stream)). Plain C++ (a
+// cudaError_t is an int, cudaSuccess is 0), so code compiled by g++ can use it too.
+#define KN_CUDA_CHECK(expr)                                                          \
+  do {                                                                               \
+    const int kn_cuda_err_ = static_cast<int>(expr);                                 \
+    if (kn_cuda_err_ != 0) ::kn::cuda::throw_error(kn_cuda_err_, #expr, __FILE__, __LINE__); \
+  } while (0)
+
 #if KN_WITH_CUDA
+[[noreturn]] void throw_error(int cuda_error, const char* expr, const char* file, int line);
 bool is_available();               // a driver and at least one device
 std::string unavailable_reason();  // why not, when is_available() is false
 int device_count();
@@ -95,16 +96,23 @@ void copy_to_device(void* dst, const void* src, std::size_t bytes, int device);
 void copy_to_host(void* dst, const void* src, std::size_t bytes, int device);  // synchronises
 void copy_on_device(void* dst, const void* src, std::size_t bytes, int device);
 void synchronize(int device);
+// The device's one stream, a cudaStream_t: every op, copy and allocation of kernelnet on
+// that device is queued on it, in order. Anything else that touches kernelnet memory
+// (cuBLAS, a user's kernel, a CUDA event) must go on it too: it is a non-blocking
+// stream, not ordered against the legacy default stream.
+void* stream(int device);
+// Launches, waits and copies on the device since the last reset (ops and micros stay 0).
 Stats stats(int device);
 void reset_stats(int device);
 // Reads every device's properties; a machine without a GPU gets available = false and
 // the reason. Never throws for a missing driver or device.
 RuntimeInfo runtime_info();
 // Launches a kernel written outside kernelnet (examples/custom_op) as kernelnet launches
-// its own: `launch(stream)` must launch it on `stream`, a cudaStream_t (kernelnet's
-// stream for the current device, so the kernel runs in order with kernelnet's work).
+// its own: with `device` current, `launch(stream)` must launch it on `stream`, a
+// cudaStream_t (the device's stream, so the kernel runs in order with kernelnet's work).
 // The launch is then checked, counted in kn::stats() and traced (named `kernel`).
-void launch_user_kernel(const char* kernel, Dim3 grid, Dim3 block, const std::function<void(void* stream)>& launch);
+void launch_user_kernel(const char* kernel, Dim3 grid, Dim3 block, const std::function<void(void* stream)>& launch,
+                        int device);
 #else
 inline std::string unavailable_reason() {
   return "kernelnet was built without CUDA (configured with -DKN_CUDA=OFF, or nvcc was not found)";
@@ -114,6 +122,9 @@ inline int device_count() { return 0; }
 [[noreturn]] inline void no_cuda(const char* what) {
   throw Error(str(what, ": ", unavailable_reason()));
 }
+[[noreturn]] inline void throw_error(int cuda_error, const char* expr, const char* file, int line) {
+  throw Error(str("CUDA error ", cuda_error, " in ", expr, " at ", file, ":", line, "; ", unavailable_reason()));
+}
 inline void set_device(int) { no_cuda("kn::cuda::set_device"); }
 inline void* malloc(std::size_t, int) { no_cuda("kn::cuda::malloc"); }
 inline void free(void*, int) noexcept {}
@@ -121,6 +132,7 @@ inline void copy_to_device(void*, const void*, std::size_t, int) { no_cuda("kn::
 inline void copy_to_host(void*, const void*, std::size_t, int) { no_cuda("kn::cuda::copy_to_host"); }
 inline void copy_on_device(void*, const void*, std::size_t, int) { no_cuda("kn::cuda::copy_on_device"); }
 inline void synchronize(int) { no_cuda("kn::cuda::synchronize"); }
+inline void* stream(int) { no_cuda("kn::cuda::stream"); }
 inline Stats stats(int) { return {}; }
 inline void reset_stats(int) {}
 inline RuntimeInfo runtime_info() {
@@ -128,7 +140,7 @@ inline RuntimeInfo runtime_info() {
   r.unavailable_reason = unavailable_reason();
   return r;
 }
-inline void launch_user_kernel(const char*, Dim3, Dim3, const std::function<void(void*)>&) {
+inline void launch_user_kernel(const char*, Dim3, Dim3, const std::function<void(void*)>&, int) {
   no_cuda("kn::cuda::launch_user_kernel");
 }
 #endif

@@ -21,9 +21,10 @@
 #include <string>
 #include <vector>
 
-#include <kernelnet/cuda/fused.hpp>
 #include <kernelnet/cuda/graph.hpp>
 #include <kernelnet/kernelnet.hpp>
+
+#include "fused_mlp.hpp"
 
 namespace kn::iris {
 
@@ -154,7 +155,7 @@ inline Tensor train_graph(const Config& cfg, MLP& model, const Tensor& X, const 
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
-    cuda::log_value(log.data<float>(), count.data<int64_t>(), loss.data<float>(), capacity);
+    cuda::log_value(log.data<float>(), count.data<int64_t>(), loss.data<float>(), capacity, d.index);
   };
 
   std::vector<float> host(size_t(capacity), NAN);
@@ -206,7 +207,7 @@ inline Tensor train_fused(const Config& cfg, MLP& model, const Tensor& X, const 
     trace::Step traced(cfg.trace_epochs >= 1, "all epochs, one fused kernel");
     cuda::fused_mlp_train(losses.data<float>(), model.fc1.weight.data<float>(), model.fc1.bias.data<float>(),
                           model.fc2.weight.data<float>(), model.fc2.bias.data<float>(), X.data<float>(),
-                          y.data<int64_t>(), rows, in, hidden, classes, cfg.epochs, cfg.lr);
+                          y.data<int64_t>(), rows, in, hidden, classes, cfg.epochs, cfg.lr, d.index);
   }
   if (cfg.record_every > 0) {
     std::vector<float> host(size_t(cfg.epochs));

@@ -41,21 +41,22 @@ inline std::size_t fused_mlp_shared_bytes(int rows, int in, int hidden, int clas
 // reason in *why (when why is not null).
 bool fused_mlp_supported(int rows, int in, int hidden, int classes, int device, std::string* why);
 
-// Trains in place, on the current device, for `epochs` epochs: losses[e] is the mean loss
+// Trains in place, on `device`, for `epochs` epochs: losses[e] is the mean loss
 // of epoch e + 1 before its update (what loss.item() returns in the eager loop). All
 // pointers are device pointers: losses [epochs]; W1 [hidden, in], b1 [hidden],
 // W2 [classes, hidden], b2 [classes] (updated); X [rows, in]; labels [rows] (a label
 // outside [0, classes) makes the losses NaN). Queued on the device's stream; returns at
 // once. Throws kn::Error when !fused_mlp_supported().
 void fused_mlp_train(float* losses, float* W1, float* b1, float* W2, float* b2, const float* X,
-                     const int64_t* labels, int rows, int in, int hidden, int classes, int epochs, float lr);
+                     const int64_t* labels, int rows, int in, int hidden, int classes, int epochs, float lr,
+                     int device);
 #else
 inline bool fused_mlp_supported(int, int, int, int, int, std::string* why) {
   if (why) *why = unavailable_reason();
   return false;
 }
 inline void fused_mlp_train(float*, float*, float*, float*, float*, const float*, const int64_t*, int, int, int, int,
-                            int, float) {
+                            int, float, int) {
   no_cuda("kn::cuda::fused_mlp_train");
 }
 #endif
