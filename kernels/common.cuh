@@ -94,21 +94,32 @@ constexpr int kThreads = 256;  // block size of the elementwise and row-per-warp
 constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = kThreads / kWarp;
 
-// The one way kernels are launched: on `device`'s stream, with `device` current, then
-// after_launch(). An empty grid is no work and launches nothing. While kn::trace is on,
-// a TracedLaunch around the kernel times it and logs it; it only observes.
-template <typename... Params, typename... Args>
-void launch(const KernelSite& site, int device, void (*kernel)(Params...), dim3 grid, dim3 block,
-            std::size_t shared_bytes, Args&&... args) {
+// The one launch path, for kernelnet's kernels (launch() below) and a user's
+// (kn::cuda::launch_user_kernel): `enqueue(stream)` launches the kernel on `device`'s
+// stream, with `device` current; after_launch() then checks and counts it. An empty grid
+// is no work and launches nothing. While kn::trace is on, a TracedLaunch around the
+// kernel times it and logs it; it only observes.
+template <typename Enqueue>
+void launch_on(const KernelSite& site, int device, dim3 grid, dim3 block, Enqueue&& enqueue) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
   cudaStream_t s = stream(device);
   const DeviceGuard on(device);
   TracedLaunch traced(device, s);  // off, one load of the trace flag is all it costs
-  kernel<<<grid, block, shared_bytes, s>>>(std::forward<Args>(args)...);
+  enqueue(s);                      // if it throws, the TracedLaunch opens its gate, logs nothing
   traced.launched();
   after_launch(site, device, grid, block);
   traced.log(site.name, grid, block);
 }
+
+#ifdef __CUDACC__
+// How every kernel of kernels/ is launched (through KN_LAUNCH).
+template <typename... Params, typename... Args>
+void launch(const KernelSite& site, int device, void (*kernel)(Params...), dim3 grid, dim3 block,
+            std::size_t shared_bytes, Args&&... args) {
+  launch_on(site, device, grid, block,
+            [&](cudaStream_t s) { kernel<<<grid, block, shared_bytes, s>>>(std::forward<Args>(args)...); });
+}
+#endif
 
 // A grid for a grid-stride loop over n elements: enough blocks to cover n, capped at
 // what the device holds at once (more blocks would only queue, and each thread of a

@@ -4,13 +4,11 @@
 // Left out: the records of past runs (docs/results/, which name the tree of their day),
 // the changelog, and what programs write (listed below).
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
-#include <catch2/catch.hpp>
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -51,10 +49,7 @@ TEST_CASE("every path named in docs and comments exists", "[docs]") {
     auto check_file = [&](const fs::path& f) {
       const fs::path rel = fs::relative(f, root);
       if (skipped(rel) || !exts.count(f.extension().string())) return;
-      std::ifstream in(f);
-      std::ostringstream text;
-      text << in.rdbuf();
-      const std::string s = text.str();
+      const std::string s = kn::test::read_file(f);
       ++files;
       for (std::sregex_iterator it(s.begin(), s.end(), path), end; it != end; ++it) {
         std::string p = (*it)[1];

@@ -5,22 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <kernelnet/trace/event.hpp>
 
+#include "test_util.hpp"
+
 namespace {
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Every kernels/ source file: *.cu and *.cuh, kernels/gemm/ included.
 std::vector<std::filesystem::path> kernel_sources() {
@@ -49,7 +43,7 @@ TEST_CASE("every KN_LAUNCH in kernels/ names a __global__ function of kernels/",
   const std::regex launch(R"(KN_LAUNCH\((\([^()]*\)|[\w:]+)\s*,)");
   std::set<std::string> kernels, launched;
   for (const auto& f : kernel_sources()) {
-    const std::string text = read(f);
+    const std::string text = kn::test::read_file(f);
     for (std::sregex_iterator it(text.begin(), text.end(), global), end; it != end; ++it)
       kernels.insert((*it)[1]);
     for (std::sregex_iterator it(text.begin(), text.end(), launch), end; it != end; ++it)

@@ -4,30 +4,19 @@
 // KN_CUDA_CHECK and kn::cuda::launch_user_kernel instead).
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
-#include <catch2/catch.hpp>
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
-
-namespace {
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-}  // namespace
 
 TEST_CASE("no header of lib/ is over 300 lines", "[layout]") {
   int headers = 0;
   for (const auto& e : fs::recursive_directory_iterator(fs::path(KN_SOURCE_DIR) / "lib")) {
     if (e.path().extension() != ".hpp") continue;
     ++headers;
-    const std::string text = read(e.path());
+    const std::string text = kn::test::read_file(e.path());
     const long lines = long(std::count(text.begin(), text.end(), '\n'));
     INFO(e.path().generic_string() << ": " << lines << " lines");
     CHECK(lines <= 300);
@@ -46,7 +35,7 @@ TEST_CASE("tests, bench and apps include no private header of kernels/", "[layou
       const bool source = ext == ".cpp" || ext == ".hpp" || ext == ".cu";
       if (!source && e.path().filename() != "CMakeLists.txt") continue;
       ++files;
-      const std::string text = read(e.path());
+      const std::string text = kn::test::read_file(e.path());
       std::smatch m;
       INFO(e.path().generic_string());
       if (source) CHECK_FALSE(std::regex_search(text, m, include));

@@ -1,7 +1,10 @@
 // Helpers for the CPU suite.
 #pragma once
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,14 @@
 namespace kn::test {
 
 inline std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
+
+// A whole file as a string (the tests that read the project's own sources and docs).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 // The lesson's model at Iris size (4-10-3), default-constructed, for the module and
 // safetensors tests. (kn::iris::MLP in support/iris_train.hpp is the apps' one, sized
