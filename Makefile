@@ -9,7 +9,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IRIS_ARGS ?= --device auto
-DEBIAN_PACKAGES := cmake ninja-build g++ libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev
+DEBIAN_PACKAGES := cmake ninja-build g++ libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev libboost-context-dev
 # libFuzzer and clang's sanitizer runtimes (g++'s come with g++).
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 

@@ -1,0 +1,43 @@
+// What the harness's tests share: tests/gpu's device buffers and tolerances (they run
+// unchanged on the emulated device), and a way to run a check on emulated devices of
+// different sizes.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+
+#include <kernelnet/error.hpp>
+
+#include "emu.hpp"
+#include "gpu_test_util.hpp"
+
+namespace kn::test {
+
+// The emulated device's SM count for as long as it lives. One SM makes the grid-stride
+// kernels' grids small, so each thread loops over several elements; 132 (an H100 SXM)
+// gives each element its own thread on the sizes tested here.
+class WithSms {
+ public:
+  explicit WithSms(int sms) : saved_(std::exchange(kn_emu::options().sm_count, sms)) {}
+  ~WithSms() { kn_emu::options().sm_count = saved_; }
+  WithSms(const WithSms&) = delete;
+  WithSms& operator=(const WithSms&) = delete;
+
+ private:
+  int saved_;
+};
+constexpr int kSmCounts[] = {1, 132};
+
+// The message of the kn::Error that `f` throws ("" if none).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const kn::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace kn::test
