@@ -42,12 +42,14 @@ function(read_json var file)
   set(${var} "${json}" PARENT_SCOPE)
 endfunction()
 
-# gpu_ok(<json> <key>...): the GPU part ran and wrote these keys, or was skipped and said so.
+# gpu_ok(<json> <path>...): the GPU part ran and wrote these paths ("gpu/item/median_us":
+# a CMake list would be flattened into ARGN), or was skipped and said so.
 function(gpu_ok json)
   string(JSON available GET "${json}" gpu available)
   if(available)
-    foreach(key ${ARGN})
-      has("${json}" ${key})
+    foreach(path ${ARGN})
+      string(REPLACE "/" ";" keys "${path}")
+      has("${json}" ${keys})
     endforeach()
   else()
     has("${json}" gpu skipped)
@@ -72,7 +74,7 @@ read_json(j ${OUT}/transfer.json)
 has("${j}" machine cpu)
 has("${j}" cpu memcpy 0 time median_us)
 has("${j}" cpu item median_us)
-gpu_ok("${j}" "gpu;copies;0;wall;median_us" "gpu;item;median_us" "gpu;sync;median_us")
+gpu_ok("${j}" "gpu/copies/0/wall/median_us" "gpu/item/median_us" "gpu/sync/median_us")
 expect_svg(${OUT}/transfer.svg)
 
 # --- launch: the Module call's host cost on the CPU; empty kernels and graphs on the GPU.
@@ -83,7 +85,7 @@ foreach(key maths functional_no_grad forward call call_with_hook model_call)
   has("${j}" cpu ${key} time median_us)
 endforeach()
 has("${j}" cpu operator_call_overhead_us)
-gpu_ok("${j}" "gpu;async_kn;time;median_us" "gpu;launch_sync;time;median_us" "gpu;graph_device;time;median_us")
+gpu_ok("${j}" "gpu/async_kn/time/median_us" "gpu/launch_sync/time/median_us" "gpu/graph_device/time/median_us")
 
 # --- compute: every op of a step at Iris size and one more, on the CPU (and the GPU).
 bench(0 compute --quick --out ${OUT}/compute.json)
@@ -98,7 +100,7 @@ if(NOT first STREQUAL "gemm" OR NOT shape STREQUAL "120x4x10")
   message(FATAL_ERROR "compute: the first row is ${first} ${shape}, expected gemm 120x4x10")
 endif()
 has("${j}" ops 0 cpu time median_us)
-gpu_ok("${j}" "ceilings;copy_gb_per_s" "ceilings;sgemm_gflop_per_s" "ops;0;gpu;time;median_us" "ops;0;cublas")
+gpu_ok("${j}" "ceilings/copy_gb_per_s" "ceilings/sgemm_gflop_per_s" "ops/0/gpu/time/median_us" "ops/0/cublas")
 
 # --- iris: the three readback schedules, each split, and the op list checked against the trace.
 bench(0 iris --quick --out ${OUT}/iris.json)
@@ -120,7 +122,7 @@ foreach(every 1 200 0)
   endforeach()
   math(EXPR i "${i} + 1")
 endforeach()
-gpu_ok("${j}" "gpu;runs;2;split_us;sum" "unit_costs_us;item" "unit_costs_us;launch")
+gpu_ok("${j}" "gpu/runs/2/split_us/sum" "unit_costs_us/item" "unit_costs_us/launch")
 
 # --- sweep: the CPU grid (and the GPU's) with its chart.
 bench(0 sweep --quick --out ${OUT}/sweep.json --plot ${OUT}/sweep.svg)
@@ -130,7 +132,7 @@ if(NOT n EQUAL 4)
   message(FATAL_ERROR "sweep --quick: ${n} cells, expected 4")
 endif()
 has("${j}" cells 3 cpu per_epoch median_us)
-gpu_ok("${j}" "cells;0;gpu;per_epoch;median_us" "gpu_wins_from_rows")
+gpu_ok("${j}" "cells/0/gpu/per_epoch/median_us" "gpu_wins_from_rows")
 expect_svg(${OUT}/sweep.svg)
 
 # --- all: everything in one JSON, charts in a new directory.
