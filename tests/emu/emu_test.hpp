@@ -1,16 +1,15 @@
 // What the harness's tests share: tests/gpu's device buffers and tolerances (they run
-// unchanged on the emulated device), and a way to run a check on emulated devices of
-// different sizes.
+// unchanged on the emulated device), the CPU suite's helpers (error_of), and a way to run
+// a check on emulated devices of different sizes.
 #pragma once
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <utility>
 
-#include <kernelnet/error.hpp>
-
 #include "emu.hpp"
 #include "gpu_test_util.hpp"
+#include "test_util.hpp"
 
 namespace kn::test {
 
@@ -28,16 +27,5 @@ class WithSms {
   int saved_;
 };
 constexpr int kSmCounts[] = {1, 132};
-
-// The message of the kn::Error that `f` throws ("" if none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const kn::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace kn::test

@@ -67,7 +67,6 @@ cudaError_t set_error(cudaError_t err, const std::string& message) {
 }
 
 std::string describe(int order, std::uint64_t seed) {
-  if (order == 0) return "forward";
   if (order == 1) return "reverse";
   return "shuffled (seed " + std::to_string(seed) + ", run " + std::to_string(order) + ")";
 }
@@ -92,9 +91,9 @@ std::string word(const char* p) {
   return buf;
 }
 
-// Empty when every allocation holds what `reference` holds; else the first difference.
-std::string first_difference(const Snapshot& reference, int ref_order, int order, std::uint64_t seed) {
-  for (const auto& [p, ref] : reference) {
+// Empty when every allocation holds what the first (forward) run left; else the first difference.
+std::string first_difference(const Snapshot& forward, int order, std::uint64_t seed) {
+  for (const auto& [p, ref] : forward) {
     const std::size_t n = ref.size();
     std::size_t i = 0;
     while (i < n && p[i] == ref[i]) ++i;
@@ -103,11 +102,11 @@ std::string first_difference(const Snapshot& reference, int ref_order, int order
     const std::size_t w = i / 4 * 4;
     std::ostringstream os;
     os << "race: the launch left different memory when its blocks and threads ran in " << describe(order, seed)
-       << " order than in " << describe(ref_order, seed) << " order. First difference: device allocation #" << a.id
+       << " order than in forward order. First difference: device allocation #" << a.id
        << " (" << a.bytes << " bytes at " << static_cast<const void*>(p) << "), byte " << i;
     if (w + 4 <= n)
-      os << ", 4-byte element " << w / 4 << ": " << word(ref.data() + w) << " in " << describe(ref_order, seed)
-         << " order, " << word(p + w) << " in " << describe(order, seed) << " order";
+      os << ", 4-byte element " << w / 4 << ": " << word(ref.data() + w) << " in forward order, " << word(p + w)
+         << " in " << describe(order, seed) << " order";
     os << ". Two threads write one place, or one reads a place another writes, without a barrier between "
           "them (or a thread reads shared memory no thread wrote)";
     return os.str();
@@ -187,7 +186,7 @@ void run(const Config& c, ThreadBody body, void* closure) {
       for (int order = 1; order < orders; ++order) {
         restore(before);
         run_grid(c, body, closure, order, seed);
-        const std::string diff = first_difference(first, 0, order, seed);
+        const std::string diff = first_difference(first, order, seed);
         if (!diff.empty()) throw Failure(diff);
       }
     }

@@ -17,8 +17,6 @@
 // the first byte that differs: a race between threads (or a read of shared memory that no
 // thread wrote, since each run fills fresh shared memory with a different pattern).
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -55,27 +53,26 @@ constexpr std::size_t kStackBytes = 64 * 1024;  // a kernel thread needs little;
 class StackPool {
  public:
   ctx::stack_context allocate() {
-    void* base;
+    char* base;
     if (!free_.empty()) {
       base = free_.back();
       free_.pop_back();
     } else {
-      const std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
-      base = mmap(nullptr, kStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (base == MAP_FAILED) throw std::bad_alloc();
-      mprotect(base, page, PROT_NONE);  // a stack overflow faults here instead of corrupting a neighbour
+      void* m = mmap(nullptr, kStackBytes + page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) throw std::bad_alloc();
+      base = static_cast<char*>(m);
+      mprotect(base, page_, PROT_NONE);  // a stack overflow faults here instead of corrupting a neighbour
     }
     ctx::stack_context sc;
     sc.size = kStackBytes;
-    sc.sp = static_cast<char*>(base) + std::size_t(sysconf(_SC_PAGESIZE)) + kStackBytes;
+    sc.sp = base + page_ + kStackBytes;  // stacks grow down from here
     return sc;
   }
-  void deallocate(ctx::stack_context& sc) {
-    free_.push_back(static_cast<char*>(sc.sp) - kStackBytes - std::size_t(sysconf(_SC_PAGESIZE)));
-  }
+  void deallocate(ctx::stack_context& sc) { free_.push_back(static_cast<char*>(sc.sp) - kStackBytes - page_); }
 
  private:
-  std::vector<void*> free_;
+  const std::size_t page_ = std::size_t(sysconf(_SC_PAGESIZE));
+  std::vector<char*> free_;
 };
 StackPool& stacks() {
   static StackPool* pool = new StackPool;  // lives to the end: fibers may outlive statics' teardown
