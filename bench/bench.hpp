@@ -59,6 +59,16 @@ struct ComputeOptions {
 // Empty when `s` is a valid --shape BxKxN, else what is wrong with it.
 std::string shape_error(const std::string& s);
 
+struct GemmOptions {
+  Common common;
+  std::vector<std::string> shapes;    // "MxNxK" or "MxNxK:AB" (A, B: N or T); default 4096^3, 1024^3, the MLP's
+  std::vector<std::string> variants;  // names from kn::cuda::gemm_variant_name; default all
+  double cpu_max_gflop = 20;          // skip a CPU GEMM bigger than this
+};
+
+// Empty when `s` is a valid gemm --shape MxNxK[:AB], else what is wrong with it.
+std::string gemm_shape_error(const std::string& s);
+
 struct IrisOptions {
   Common common;
   std::string mode = "eager";  // only eager exists; graph and fused come with the fast-training work
@@ -80,6 +90,7 @@ struct SweepOptions {
 json run_transfer(const TransferOptions& o);
 json run_launch(const LaunchOptions& o);
 json run_compute(const ComputeOptions& o);
+json run_gemm(const GemmOptions& o);
 json run_iris(const IrisOptions& o);
 json run_sweep(const SweepOptions& o);
 

@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <string>
 
 #include <kernelnet/cuda/runtime.hpp>  // KN_CUDA_CHECK, kn::cuda::stream, launch_user_kernel
@@ -122,12 +123,19 @@ Sgemm::Sgemm() {
 Sgemm::~Sgemm() { (void)cublasDestroy(static_cast<cublasHandle_t>(handle_)); }
 
 void Sgemm::run(float* C, const float* A, const float* W, int M, int N, int K) {
-  // cuBLAS is column-major. Row-major C[M,N] is column-major C^T [N,M] = W A^T, where
-  // row-major W[N,K] is column-major [K,N] (so op T) and row-major A[M,K] is
-  // column-major A^T [K,M] (op N).
+  gemm(C, A, W, M, N, K, false, true);
+}
+
+void Sgemm::gemm(float* C, const float* A, const float* B, int M, int N, int K, bool transA, bool transB) {
+  // cuBLAS is column-major, and a row-major [r, c] matrix is the column-major [c, r]
+  // matrix (its transpose) with leading dimension c. So row-major C[M,N] is column-major
+  // C^T [N,M] = op(B)^T op(A)^T: swap A and B, swap M and N, keep each operand's
+  // transpose flag, and pass each matrix's stored row length as its leading dimension.
   const float alpha = 1.0f, beta = 0.0f;
-  check_cublas(cublasSgemm(static_cast<cublasHandle_t>(handle_), CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W,
-                           K, A, K, &beta, C, N),
+  const int lda = transA ? M : K, ldb = transB ? K : N;
+  check_cublas(cublasSgemm(static_cast<cublasHandle_t>(handle_), transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                           transA ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, std::max(1, ldb), A,
+                           std::max(1, lda), &beta, C, std::max(1, N)),
                "cublasSgemm");
 }
 

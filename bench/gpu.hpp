@@ -70,8 +70,8 @@ enum class Copy { HostToDevice, DeviceToHost, DeviceToDevice };
 // cudaMemcpyAsync on kernelnet's stream; does not wait.
 void copy_async(void* dst, const void* src, std::size_t bytes, Copy kind);
 
-// cuBLAS SGEMM, the reference: C[M,N] = A[M,K] * W[N,K]^T (row-major, kernelnet's
-// Linear forward), on kernelnet's stream, FP32 maths (no TF32).
+// cuBLAS SGEMM, the reference: run() is C[M,N] = A[M,K] * W[N,K]^T (row-major, kernelnet's
+// Linear forward), gemm() any transposes, on kernelnet's stream, FP32 maths (no TF32).
 class Sgemm {
  public:
   Sgemm();
@@ -79,6 +79,8 @@ class Sgemm {
   Sgemm(const Sgemm&) = delete;
   Sgemm& operator=(const Sgemm&) = delete;
   void run(float* C, const float* A, const float* W, int M, int N, int K);
+  // C[M,N] = op(A) op(B), row-major, op(A) [M,K] and op(B) [K,N], each transposed or not.
+  void gemm(float* C, const float* A, const float* B, int M, int N, int K, bool transA, bool transB);
 
  private:
   void* handle_ = nullptr;

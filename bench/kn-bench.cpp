@@ -3,6 +3,7 @@
 //   kn-bench transfer --plot transfer.svg   # host <-> GPU copies, 4 B .. 1 GiB; loss.item()
 //   kn-bench launch                         # empty kernels: async, round trip, CUDA graph; Module call
 //   kn-bench compute                        # each op from Iris size up, vs cuBLAS and copy bandwidth
+//   kn-bench gemm                           # every kernel of the GEMM series vs cuBLAS, 4096^3 down
 //   kn-bench iris                           # the lesson's 20000 epochs, split into the three overheads
 //   kn-bench sweep --plot sweep.svg         # rows x hidden: where the GPU starts to win
 //   kn-bench all --out all.json --plot-dir docs/results
@@ -74,6 +75,23 @@ int main(int argc, char** argv) {
   c->add_option("--cpu-max-gflop", compute.cpu_max_gflop, "Skip CPU GEMMs of more GFLOP than this")
       ->check(CLI::Range(0.0, 1e9));
 
+  GemmOptions gemm;
+  auto* g = app.add_subcommand("gemm", "Every kernel of the GEMM series (docs/gemm.md) against cuBLAS: 4096^3, "
+                                       "1024^3 and the Iris MLP's products; device time, wall time, max error");
+  auto* g_seconds = add_common(g, gemm.common);
+  g->add_option("--shape", gemm.shapes,
+                "Products MxNxK[:AB], C[M,N] = op(A) op(B), A and B each N or T (default NN); default "
+                "4096x4096x4096 1024x1024x1024 120x10x4:NT 120x3x10:NT 10x4x120:TN 120x4x10 (--quick: "
+                "256x256x256 120x10x4:NT)")
+      ->check(CLI::Validator([](std::string& v) { return gemm_shape_error(v); }, "MxNxK[:AB]"));
+  g->add_option("--variant", gemm.variants,
+                "Only these variants: 0_library 01_naive 02_coalesced 03_smem_tiled 04_blocktile_1d "
+                "05_blocktile_2d 06_vectorized 07_warptile 08_tiny (default: all)")
+      ->check(CLI::IsMember({"0_library", "01_naive", "02_coalesced", "03_smem_tiled", "04_blocktile_1d",
+                             "05_blocktile_2d", "06_vectorized", "07_warptile", "08_tiny"}));
+  g->add_option("--cpu-max-gflop", gemm.cpu_max_gflop, "Skip CPU GEMMs of more GFLOP than this")
+      ->check(CLI::Range(0.0, 1e9));
+
   IrisOptions iris;
   auto* i = app.add_subcommand("iris", "The lesson's experiment on CPU and GPU, loss read every epoch / every 200 / "
                                        "never, each epoch split into transfer, launch and compute");
@@ -112,7 +130,7 @@ int main(int argc, char** argv) {
   if (const auto code = kn::cli::parse(app, argc, argv)) return *code;
 
   const std::pair<Common*, CLI::Option*> budgets[] = {{&transfer.common, t_seconds}, {&launch.common, l_seconds},
-                                                      {&compute.common, c_seconds}, {&iris.common, i_seconds},
+                                                      {&compute.common, c_seconds}, {&gemm.common, g_seconds}, {&iris.common, i_seconds},
                                                       {&sweep.common, s_seconds},   {&all, a_seconds}};
   for (auto [common, seconds] : budgets) quick_default(*common, seconds, common->seconds, 0.03);
   quick_default(transfer.common, t_max, transfer.max_bytes, int64_t(4) << 20);
@@ -126,6 +144,7 @@ int main(int argc, char** argv) {
     if (*t) result = run_transfer(transfer), out = transfer.common.out;
     if (*l) result = run_launch(launch), out = launch.common.out;
     if (*c) result = run_compute(compute), out = compute.common.out;
+    if (*g) result = run_gemm(gemm), out = gemm.common.out;
     if (*i) result = run_iris(iris), out = iris.common.out;
     if (*s) result = run_sweep(sweep), out = sweep.common.out;
     if (*a) {

@@ -10,9 +10,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -23,6 +25,21 @@
 #include <kernelnet/cuda/runtime.hpp>
 
 namespace kn::test {
+
+// KN_TEST_SHARD=i/n splits a test's long loop across n processes: item k of the loop runs
+// in the process whose i is k % n. Unset, every item runs. scripts/gpu-racecheck sets it
+// to spread the slowest tests over the GPU machine's cores under racecheck, which is
+// tens of times slower than a plain run; the items and their inputs do not change.
+inline bool in_shard(std::size_t k) {
+  const char* env = std::getenv("KN_TEST_SHARD");
+  if (!env || !*env) return true;
+  unsigned long i = 0, n = 0;
+  char slash = 0, extra = 0;
+  std::istringstream in(env);
+  if (!(in >> i >> slash >> n) || slash != '/' || n == 0 || i >= n || (in >> extra))
+    throw std::invalid_argument(std::string("KN_TEST_SHARD='") + env + "': expected i/n with 0 <= i < n, e.g. 2/8");
+  return k % n == i;
+}
 
 // kernelnet's stream on `device`, for cublasSetStream and the like.
 inline cudaStream_t test_stream(int device = 0) { return static_cast<cudaStream_t>(kn::cuda::stream(device)); }
