@@ -99,7 +99,7 @@ if args.mode == "graph":
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
         for _ in range(warmup):
-            loss = step()
+            step()  # the loss is dropped: it would keep the autograd graph of a side-stream step alive
     torch.cuda.current_stream().wait_stream(side)
     optimizer.zero_grad(set_to_none=True)
     graph = torch.cuda.CUDAGraph()
