@@ -65,3 +65,11 @@ if(TARGET kn-bench)
   add_test(NAME "kn-bench: every subcommand, smallest size" COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-bench> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-bench-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/bench.cmake)
   set_tests_properties("kn-bench: every subcommand, smallest size" PROPERTIES LABELS gpu)
 endif()
+
+# scripts/gpu-racecheck's bookkeeping (deadline, cut, not run, skipped never clean), with a
+# stand-in sanitizer; the real racecheck needs a lent GPU (docs/gpu-check.md).
+if(TARGET kn-tests-gpu)
+  add_test(NAME "gpu-racecheck: a skipped test is never clean, and the deadline cuts and says so"
+    COMMAND ${CMAKE_COMMAND} -DSCRIPT=${PROJECT_SOURCE_DIR}/scripts/gpu-racecheck -DBUILD=${PROJECT_BINARY_DIR}
+            -DOUT=${CMAKE_CURRENT_BINARY_DIR}/gpu-racecheck-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/gpu_racecheck.cmake)
+endif()
