@@ -1,5 +1,5 @@
-// KN_TEST_SHARD (tests/gpu/gpu_test_util.hpp), which scripts/gpu-racecheck uses to split the
-// slow GPU tests' loops across processes. It lives with the GPU tests' helpers; this is the
+// KN_TEST_SHARD and KN_TEST_RACECHECK (tests/gpu/gpu_test_util.hpp), which scripts/gpu-racecheck
+// sets to split the slow GPU tests' loops across processes and to leave out their biggest products. It lives with the GPU tests' helpers; this is the
 // one test binary that includes them and runs without a GPU.
 #include <catch2/catch.hpp>
 
@@ -60,4 +60,17 @@ TEST_CASE("KN_TEST_SHARD: a malformed value is an error naming it", "[emu][test-
       CHECK_THAT(e.what(), Catch::Matchers::Contains(std::string("KN_TEST_SHARD='") + bad + "'"));
     }
   }
+}
+
+TEST_CASE("KN_TEST_RACECHECK=1 leaves out only the GEMM products over 2^22 multiply-adds", "[emu][test-util]") {
+  const double big = 257.0 * 255 * 513, edge = double(1 << 22), small = 127.0 * 129 * 65;
+  unsetenv("KN_TEST_RACECHECK");
+  CHECK_FALSE(kn::test::skip_under_racecheck(big));
+  setenv("KN_TEST_RACECHECK", "0", 1);
+  CHECK_FALSE(kn::test::skip_under_racecheck(big));
+  setenv("KN_TEST_RACECHECK", "1", 1);
+  CHECK(kn::test::skip_under_racecheck(big));
+  CHECK_FALSE(kn::test::skip_under_racecheck(edge));
+  CHECK_FALSE(kn::test::skip_under_racecheck(small));
+  unsetenv("KN_TEST_RACECHECK");
 }
