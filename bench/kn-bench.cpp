@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
 
   Common all;
   std::string plot_dir;
-  auto* a = app.add_subcommand("all", "Everything above, in a size that takes a few minutes on an H200");
+  auto* a = app.add_subcommand("all", "transfer, launch, compute, iris and sweep (not gemm), in a size that takes a few minutes on an H200");
   auto* a_seconds = add_common(a, all);
   a->add_option("--plot-dir", plot_dir, "Write transfer.svg and sweep.svg into this directory");
 
