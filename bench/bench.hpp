@@ -58,6 +58,9 @@ struct ComputeOptions {
 
 // Empty when `s` is a valid --shape BxKxN, else what is wrong with it.
 std::string shape_error(const std::string& s);
+// Empty when the three sizes of shape `s` are positive and every product of two of them
+// (each operand of a product of these sizes) is under 2^31 elements.
+std::string matrix_sizes_error(const std::string& s, int64_t a, int64_t b, int64_t c);
 
 struct GemmOptions {
   Common common;

@@ -26,16 +26,20 @@
 
 namespace kn::bench {
 
+std::string matrix_sizes_error(const std::string& s, int64_t a, int64_t b, int64_t c) {
+  const int64_t limit = int64_t(1) << 31;
+  if (a <= 0 || b <= 0 || c <= 0 || a * b >= limit || b * c >= limit || a * c >= limit)
+    return "'" + s + "': sizes must be positive and each matrix under 2^31 elements";
+  return "";
+}
+
 std::string shape_error(const std::string& s) {
   int64_t B = 0, K = 0, N = 0;
   char x1 = 0, x2 = 0;
   std::istringstream in(s);
   if (!(in >> B >> x1 >> K >> x2 >> N) || x1 != 'x' || x2 != 'x' || in.peek() != EOF)
     return "'" + s + "': expected BxKxN (batch x in x out), e.g. 1024x256x256";
-  if (B <= 0 || K <= 0 || N <= 0 || B * N >= (int64_t(1) << 31) || N * K >= (int64_t(1) << 31) ||
-      B * K >= (int64_t(1) << 31))
-    return "'" + s + "': sizes must be positive and each matrix under 2^31 elements";
-  return "";
+  return matrix_sizes_error(s, B, K, N);
 }
 
 namespace {

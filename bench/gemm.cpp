@@ -41,6 +41,8 @@ struct GemmShape {
   }
   // "op(A)·op(B)" as docs/gemm.md writes the product
   std::string product() const { return std::string(ta ? "Aᵀ" : "A") + "·" + (tb ? "Bᵀ" : "B"); }
+  Transpose opA() const { return ta ? Transpose::Yes : Transpose::No; }
+  Transpose opB() const { return tb ? Transpose::Yes : Transpose::No; }
   double flops() const { return 2.0 * double(M) * double(N) * double(K); }
 };
 
@@ -72,10 +74,7 @@ std::string gemm_shape_error(const std::string& s) {
     if (!(in >> c >> a >> b) || (a != 'N' && a != 'T') || (b != 'N' && b != 'T')) return expected;
   }
   if (in.peek() != EOF) return expected;
-  if (M <= 0 || N <= 0 || K <= 0 || M * N >= (int64_t(1) << 31) || N * K >= (int64_t(1) << 31) ||
-      M * K >= (int64_t(1) << 31))
-    return "'" + s + "': sizes must be positive and each matrix under 2^31 elements";
-  return "";
+  return matrix_sizes_error(s, M, N, K);
 }
 
 json run_gemm(const GemmOptions& o) {
@@ -107,9 +106,8 @@ json run_gemm(const GemmOptions& o) {
         Tensor C = Tensor::empty({g.M * g.N});
         const Spread cpu = time_host(
             [&] {
-              kn::cpu::gemm(C.data<float>(), A.data<float>(), B.data<float>(), int(g.M), int(g.N), int(g.K),
-                            g.ta ? Transpose::Yes : Transpose::No, g.tb ? Transpose::Yes : Transpose::No, 1.0f,
-                            0.0f);
+              kn::cpu::gemm(C.data<float>(), A.data<float>(), B.data<float>(), int(g.M), int(g.N), int(g.K), g.opA(),
+                            g.opB(), 1.0f, 0.0f);
               clobber_memory();
             },
             b);
@@ -195,17 +193,17 @@ json run_gemm(const GemmOptions& o) {
       const std::string name = kn::cuda::gemm_variant_name(v);
       const std::string kernel = v == 0 ? kn::cuda::gemm_kernel_for(int(g.M), int(g.N), int(g.K), 0) : name;
       auto call = [&] {
-        kn::cuda::gemm_variant(v, c, a, bp, int(g.M), int(g.N), int(g.K), g.ta ? Transpose::Yes : Transpose::No,
-                               g.tb ? Transpose::Yes : Transpose::No, 1.0f, 0.0f, 0);
+        kn::cuda::gemm_variant(v, c, a, bp, int(g.M), int(g.N), int(g.K), g.opA(), g.opB(), 1.0f, 0.0f, 0);
       };
       const Timing tm = timed(call);
       // The result, from a call on a C poisoned with NaN (beta 0 must not read it).
       kn::cuda::fill(c, std::nanf(""), g.M * g.N, 0);
       call();
       const Tensor got = C.to(Device::cpu());
+      const float *got_p = got.data<float>(), *ref_p = ref_c.data<float>();
       double diff = 0;
       for (int64_t i = 0; i < g.M * g.N; ++i) {
-        const double d = std::fabs(double(got.data<float>()[i]) - double(ref_c.data<float>()[i]));
+        const double d = std::fabs(double(got_p[i]) - double(ref_p[i]));
         diff = std::isnan(d) ? INFINITY : std::max(diff, d);
       }
       const double fraction = ref.device.median / tm.device.median;
