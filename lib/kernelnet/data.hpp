@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <istream>
 #include <random>
 #include <sstream>
@@ -26,13 +25,37 @@ struct Dataset {
   std::vector<std::string> class_names;
 };
 
+// What read_csv takes in at most: a stream with no end (/dev/zero) fails at once.
+struct CsvLimits {
+  uint64_t max_bytes = uint64_t(256) << 20;     // the whole text: 256 MiB (Iris is 4.5 kB)
+  uint64_t max_line_bytes = uint64_t(1) << 20;  // one line: 1 MiB
+};
+
 namespace detail {
+// Line `lineno` without its '\n' (false at the end), taken in pieces so that a line with
+// no end stops at the limits; `total` counts the bytes taken. A read error (a directory,
+// EIO) must not pass for the end of the file.
+inline bool next_line(std::istream& in, std::string& line, uint64_t& total, const CsvLimits& limits,
+                      const std::string& path, int lineno) {
+  char buf[4096];
+  for (line.clear();; in.clear()) {  // in.clear(): the failbit of a full buffer
+    in.getline(buf, sizeof buf);
+    KN_CHECK(!in.bad(), path, ": cannot read the data file: ", std::strerror(errno));
+    const size_t n = size_t(in.gcount());      // with the '\n' when one was taken
+    const bool full = in.fail() && !in.eof();  // the buffer filled before a '\n'
+    line.append(buf, full || in.eof() ? n : n - 1);
+    KN_CHECK((total += n) <= limits.max_bytes, path, ": more than ", limits.max_bytes,
+             " bytes of CSV text (raise CsvLimits::max_bytes)");
+    KN_CHECK(line.size() <= limits.max_line_bytes, path, ":", lineno, ": the line is longer than ",
+             limits.max_line_bytes, " bytes (raise CsvLimits::max_line_bytes)");
+    if (!full) return n > 0 || !line.empty();
+  }
+}
 inline std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream ss(line);
-  while (std::getline(ss, field, ',')) out.push_back(field);
-  if (!line.empty() && line.back() == ',') out.push_back("");
+  std::vector<std::string> out(1);
+  for (const char c : line)
+    if (c == ',') out.emplace_back();
+    else out.back() += c;
   return out;
 }
 inline std::string trim(const std::string& s) {
@@ -43,21 +66,18 @@ inline std::string trim(const std::string& s) {
 }
 }  // namespace detail
 
-// Reads a CSV with a header row: numeric feature columns, then a class column whose
-// values are names from `classes` (their index is the label). Every error names
-// the source (`path`: a file name, or whatever names the stream), line and column.
-inline Dataset read_csv(std::istream& in, const std::string& path, const std::vector<std::string>& classes) {
+// Reads a CSV with a header row: numeric feature columns, then a class column whose values
+// are names from `classes` (their index is the label), no more than `limits`. Every error
+// names the source (`path`: a file name, or whatever names the stream), line and column.
+inline Dataset read_csv(std::istream& in, const std::string& path, const std::vector<std::string>& classes,
+                        const CsvLimits& limits = {}) {
   std::string line;
   int lineno = 0;
+  uint64_t total = 0;
+  const auto next = [&] { return detail::next_line(in, line, total, limits, path, ++lineno); };
   std::vector<std::string> header;
-  while (header.empty() && std::getline(in, line)) {
-    ++lineno;
+  while (header.empty() && next())
     if (!detail::trim(line).empty()) header = detail::split_csv_line(detail::trim(line));
-  }
-  const auto check_read = [&] {  // a read error (a directory, EIO) must not pass for the end of the file
-    KN_CHECK(!in.bad(), path, ": cannot read the data file: ", std::strerror(errno));
-  };
-  check_read();
   if (header.empty()) throw Error(str(path, ": the file is empty (expected a header row and data rows)"));
   KN_CHECK(header.size() >= 2, path, ":", lineno, ": the header has ", header.size(),
            " column; expected feature columns and a class column");
@@ -67,8 +87,7 @@ inline Dataset read_csv(std::istream& in, const std::string& path, const std::ve
   ds.class_names = classes;
   std::vector<float> X;
   std::vector<int64_t> y;
-  while (std::getline(in, line)) {
-    ++lineno;
+  while (next()) {
     const std::string row = detail::trim(line);
     if (row.empty()) continue;
     const auto fields = detail::split_csv_line(row);
@@ -76,11 +95,10 @@ inline Dataset read_csv(std::istream& in, const std::string& path, const std::ve
              "header: ", detail::trim(line).empty() ? "" : header[0], " ... ", header.back(), ")");
     for (size_t c = 0; c < features; ++c) {
       const std::string f = detail::trim(fields[c]);
-      const char* begin = f.c_str();
       char* end = nullptr;
       errno = 0;
-      const double v = f.empty() ? 0.0 : std::strtod(begin, &end);
-      KN_CHECK(!f.empty() && end == begin + f.size() && errno != ERANGE, path, ":", lineno, ":", c + 1, ": '", f,
+      const double v = f.empty() ? 0.0 : std::strtod(f.c_str(), &end);
+      KN_CHECK(!f.empty() && end == f.c_str() + f.size() && errno != ERANGE, path, ":", lineno, ":", c + 1, ": '", f,
                "' is not a number (column ", ds.feature_names[c], ")");
       KN_CHECK(std::isfinite(v), path, ":", lineno, ":", c + 1, ": '", f, "' is not a finite number (column ",
                ds.feature_names[c], ")");
@@ -100,7 +118,6 @@ inline Dataset read_csv(std::istream& in, const std::string& path, const std::ve
     }
     y.push_back(label);
   }
-  check_read();
   KN_CHECK(!y.empty(), path, ": no data rows after the header");
   const int64_t rows = int64_t(y.size());
   ds.X = Tensor::from_vector(X, {rows, int64_t(features)});
@@ -108,17 +125,18 @@ inline Dataset read_csv(std::istream& in, const std::string& path, const std::ve
   return ds;
 }
 
-inline Dataset read_csv(const std::string& path, const std::vector<std::string>& classes) {
-  std::ifstream in(path);
-  if (!in) throw Error(str(path, ": cannot open the data file: ", std::strerror(errno)));
-  return read_csv(in, path, classes);
-}
-
 // The same from text in memory; `where` stands for the file name in errors.
 inline Dataset read_csv_text(const std::string& text, const std::string& where,
-                             const std::vector<std::string>& classes) {
+                             const std::vector<std::string>& classes, const CsvLimits& limits = {}) {
   std::istringstream in(text);
-  return read_csv(in, where, classes);
+  return read_csv(in, where, classes, limits);
+}
+
+// A regular file only: a directory, a FIFO or a device is an error before it is opened.
+inline Dataset read_csv(const std::string& path, const std::vector<std::string>& classes,
+                        const CsvLimits& limits = {}) {
+  return read_csv_text(io::read_file(path, "the data file", limits.max_bytes, "CsvLimits::max_bytes"), path,
+                       classes, limits);
 }
 
 // Where iris.csv lives: $KN_DATA_DIR, else the directory the build or the installed

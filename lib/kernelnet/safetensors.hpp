@@ -24,6 +24,7 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 namespace safetensors {
 
 constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;  // as the reference implementation
+constexpr uint64_t kMaxFileBytes = io::kMaxReadBytes;        // what load_safetensors reads by default: 2 GiB
 
 inline const char* dtype_tag(Dtype d) { return d == Dtype::Float32 ? "F32" : "I64"; }
 
@@ -36,36 +37,39 @@ inline std::string brief(const nlohmann::json& v) {
   std::string s = v.dump();
   return s.size() <= 40 ? s : s.substr(0, 40) + "...";
 }
-}  // namespace detail
 
-// Parses a safetensors image (the whole file in memory). `where` names it in errors.
-inline NamedTensors parse(const std::string& bytes, const std::string& where) {
-  const uint64_t size = bytes.size();
+// The header length, the first 8 bytes of a file of `size` bytes, checked against the
+// size before anything is allocated for it.
+inline uint64_t header_length(const char* first8, uint64_t size, const std::string& where) {
   KN_CHECK(size >= 8, where, ": truncated safetensors file (", size,
            " bytes; it must start with an 8-byte header length)");
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | uint8_t(bytes[i]);
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | uint8_t(first8[i]);
   KN_CHECK(header_len <= kMaxHeaderBytes, where, ": header of ", header_len, " bytes is over the ", kMaxHeaderBytes,
            "-byte limit");
   KN_CHECK(header_len <= size - 8, where, ": header length ", header_len, " runs past the end of the file (",
            size, " bytes)");
+  return header_len;
+}
+
+struct Entry {
+  std::string name;
+  Dtype dtype;
+  Shape shape;
+  uint64_t begin, end;
+};
+
+// The tensors a JSON header lists, in file order, checked against a data section of
+// `data_size` bytes: in range, not overlapping, covering it all.
+inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_t data_size, const std::string& where) {
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(header_len));
+    header = nlohmann::json::parse(json, json + header_len);
   } catch (const nlohmann::json::exception& e) {
     throw Error(str(where, ": the header is not valid JSON: ", e.what()));
   }
   KN_CHECK(header.is_object(), where, ": the header must be a JSON object");
-  const uint64_t data_size = size - 8 - header_len;
-  const char* data = bytes.data() + 8 + header_len;
-
-  struct Entry {
-    std::string name;
-    Dtype dtype;
-    Shape shape;
-    uint64_t begin, end;
-  };
-  std::vector<Entry> entries;
+  std::vector<Entry> list;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     if (name == "__metadata__") continue;
@@ -107,27 +111,33 @@ inline NamedTensors parse(const std::string& bytes, const std::string& where) {
              "] out of range (the data section has ", data_size, " bytes)");
     KN_CHECK(end - begin == numel * dtype_size(dtype), at, ": shape ", shape.str(), " of ", tag, " needs ",
              numel * dtype_size(dtype), " bytes but data_offsets span ", end - begin);
-    entries.push_back({name, dtype, shape, begin, end});
+    list.push_back({name, dtype, shape, begin, end});
   }
   // Tensors may not overlap, and (as the format requires) they cover the data section.
-  std::vector<const Entry*> by_offset;
-  for (const auto& e : entries) by_offset.push_back(&e);
-  std::stable_sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
   uint64_t covered = 0;
-  for (size_t i = 0; i < by_offset.size(); ++i) {
-    if (i > 0 && by_offset[i]->begin < by_offset[i - 1]->end)
-      throw Error(str(where, ": tensor '", by_offset[i]->name, "' overlaps tensor '", by_offset[i - 1]->name,
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i > 0 && list[i].begin < list[i - 1].end)
+      throw Error(str(where, ": tensor '", list[i].name, "' overlaps tensor '", list[i - 1].name,
                       "' in the data section"));
-    covered += by_offset[i]->end - by_offset[i]->begin;
+    covered += list[i].end - list[i].begin;
   }
   KN_CHECK(covered == data_size, where, ": the data section has ", data_size, " bytes but the tensors cover ",
            covered, " (a hole or trailing bytes)");
+  return list;
+}
+}  // namespace detail
 
+// Parses a safetensors image (the whole file in memory). `where` names it in errors.
+inline NamedTensors parse(const std::string& bytes, const std::string& where) {
+  const uint64_t header_len = detail::header_length(bytes.data(), bytes.size(), where);
+  const uint64_t data_size = bytes.size() - 8 - header_len;
+  const char* data = bytes.data() + 8 + header_len;
   NamedTensors out;  // in file order
-  for (const Entry* e : by_offset) {
-    Tensor t = Tensor::empty(e->shape, e->dtype);
-    if (e->end > e->begin) std::memcpy(t.raw(), data + e->begin, e->end - e->begin);  // x86 and ARM are little-endian
-    out.push_back({e->name, t});
+  for (const auto& e : detail::entries(bytes.data() + 8, header_len, data_size, where)) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    if (e.end > e.begin) std::memcpy(t.raw(), data + e.begin, e.end - e.begin);  // x86 and ARM are little-endian
+    out.push_back({e.name, t});
   }
   return out;
 }
@@ -158,8 +168,23 @@ inline std::string serialize(const NamedTensors& tensors) {
 
 }  // namespace safetensors
 
-inline NamedTensors load_safetensors(const std::string& path) {
-  return safetensors::parse(io::read_file(path, "safetensors file"), path);
+// Reads the header first and checks it against the file's size, then reads each tensor
+// straight into its own memory: a header that claims more than the file holds fails
+// before anything big is allocated. A file over max_bytes (default 2 GiB) is refused.
+inline NamedTensors load_safetensors(const std::string& path, uint64_t max_bytes = safetensors::kMaxFileBytes) {
+  io::InFile f(path, "the safetensors file", max_bytes, "the max_bytes argument of kn::load_safetensors");
+  char first8[8] = {};
+  if (f.size() >= 8) f.read_exact(first8, 8);
+  const uint64_t header_len = safetensors::detail::header_length(first8, f.size(), path);
+  std::string header(header_len, '\0');
+  f.read_exact(header.data(), header.size());
+  NamedTensors out;  // in file order, which the checks made contiguous
+  for (const auto& e : safetensors::detail::entries(header.data(), header_len, f.size() - 8 - header_len, path)) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    f.read_exact(t.raw(), e.end - e.begin);
+    out.push_back({e.name, t});
+  }
+  return out;
 }
 
 // Written through a temporary file and a rename: never half-written.
