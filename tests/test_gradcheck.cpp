@@ -92,7 +92,8 @@ TEST_CASE("a tensor used twice gets the sum of both gradients", "[autograd]") {
             const char* name() const override { return "Add"; }
             void backward(const Tensor& d) override {
               for (size_t i = 0; i < 2; ++i)
-                if (GradSlot g = slot(i)) g.buffer.data<float>()[0] = g.beta * g.buffer.data<float>()[0] + d.item();
+                if (GradSlot g = slot(i))  // beta 0: a fresh buffer, never read
+                  g.buffer.data<float>()[0] = (g.beta == 0.0f ? 0.0f : g.beta * g.buffer.data<float>()[0]) + d.item();
             }
           };
           record(s, std::make_shared<Add>(), a, b);

@@ -50,7 +50,8 @@ struct WeightedSumBackward : Node {
       const float g = dout.data<float>()[0];
       float* d = dy.buffer.data<float>();
       const float* r = R.data<float>();
-      for (int64_t i = 0; i < R.numel(); ++i) d[i] = dy.beta * d[i] + g * r[i];
+      // beta == 0: the buffer is fresh and uninitialised; never read it (0 * NaN is NaN).
+      for (int64_t i = 0; i < R.numel(); ++i) d[i] = (dy.beta == 0.0f ? 0.0f : dy.beta * d[i]) + g * r[i];
     }
   }
 };
