@@ -118,6 +118,27 @@ TEST_CASE("Sequential runs its modules in order and names them 0, 1, 2", "[modul
   CHECK(seq(x).to_vector<float>() == expected.to_vector<float>());
 }
 
+TEST_CASE("Sequential shares a module given by shared_ptr and takes one given by std::move", "[module]") {
+  manual_seed(0);
+  auto fc = std::make_shared<Linear>(4, 3);
+  Sequential shared(fc, ReLU());
+  Tensor x = random_tensor({5, 4});
+  // The same layer, not a copy: the same weight storage, and a change seen by both.
+  CHECK(dynamic_cast<Linear&>(shared[0]).weight.raw() == fc->weight.raw());
+  CHECK(shared(x).to_vector<float>() == relu((*fc)(x)).to_vector<float>());
+  fc->weight.data<float>()[0] += 1.0f;
+  CHECK(dynamic_cast<Linear&>(shared[0]).weight.to_vector<float>() == fc->weight.to_vector<float>());
+  CHECK(shared(x).to_vector<float>() == relu((*fc)(x)).to_vector<float>());
+
+  Linear named(4, 2);
+  const auto before = named.weight.to_vector<float>();
+  Sequential moved(std::move(named));
+  CHECK(dynamic_cast<Linear&>(moved[0]).weight.to_vector<float>() == before);
+  ReLU& pushed = moved.push_back(ReLU());
+  CHECK(&pushed == &moved[1]);
+  CHECK(moved.size() == 2);
+}
+
 TEST_CASE("a Linear layer names itself, the shapes and the features in errors", "[module][errors]") {
   manual_seed(0);
   MLP model;

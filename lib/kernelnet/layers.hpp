@@ -67,20 +67,52 @@ class ReLU : public Module {
 };
 
 // Runs its modules in order; they are named "0", "1", ... as in nn.Sequential.
+//
+// What it holds, and who else holds it (a libtorch user's torch::nn::Sequential shares
+// every module handed to it; kernelnet's modules are plain values, so the rule is spelt
+// out in the type):
+//   Sequential seq(Linear(4, 10), ReLU());      temporaries are moved in: seq owns them
+//   Sequential seq(std::move(fc));              so is a named module moved explicitly;
+//                                               fc is then empty, as any moved-from value
+//   auto fc = std::make_shared<Linear>(4, 10);
+//   Sequential seq(fc, ReLU());                 a shared_ptr is shared: fc(x) and seq(x)
+//                                               run the same layer, the same weights
+//   Linear fc(4, 10); Sequential seq(fc);       does not compile: a named module is neither
+//                                               copied nor silently moved out of
+// push_back takes the same three kinds of argument.
 class Sequential : public Module {
+  template <typename T>
+  struct is_shared_module : std::false_type {};
+  template <typename M>
+  struct is_shared_module<std::shared_ptr<M>> : std::is_base_of<Module, M> {};
+  template <typename T>
+  static constexpr bool is_element_v =
+      std::is_base_of_v<Module, std::decay_t<T>> || is_shared_module<std::decay_t<T>>::value;
+
  public:
   Sequential() = default;
-  template <typename... Ms, typename = std::enable_if_t<(std::is_base_of_v<Module, std::decay_t<Ms>> && ...)>>
+  template <typename... Ms, typename = std::enable_if_t<(sizeof...(Ms) > 0) && (is_element_v<Ms> && ...)>>
   explicit Sequential(Ms&&... modules) {
-    (push_back(std::make_shared<std::decay_t<Ms>>(std::move(modules))), ...);
+    (push_back(std::forward<Ms>(modules)), ...);
   }
   Sequential(Sequential&&) = default;
 
+  // A shared module: the Sequential and the caller hold the same one.
   template <typename M>
   std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
     auto m = register_module(std::to_string(modules_.size()), std::move(module));
     modules_.push_back(m);
     return m;
+  }
+  // A module value: moved in when it is a temporary or std::move'd; a named module (an
+  // lvalue) is refused at compile time rather than moved out of behind the caller's back.
+  template <typename M, typename = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<M>>>>
+  std::decay_t<M>& push_back(M&& module) {
+    static_assert(!std::is_lvalue_reference_v<M>,
+                  "kn::Sequential: a named module cannot be added by name: it would be moved out of, and using it "
+                  "afterwards would throw. Write std::move(m) to hand it over, or hold it in a std::shared_ptr "
+                  "(std::make_shared) to share it");
+    return *push_back(std::make_shared<std::decay_t<M>>(std::move(module)));
   }
   Tensor forward(const Tensor& x) override {
     Tensor out = x;
