@@ -136,11 +136,11 @@ json run_sweep(const SweepOptions& o) {
 
   kn::svg::Chart chart;
   chart.log_x = chart.log_y = true;
-  chart.x_label = "rows (batch)";
+  chart.x_label = "rows per batch";
   if (gpu) {
     chart.title = "GPU speed-up over the CPU per epoch (above 1: the GPU wins)";
     chart.y_label = "CPU time / GPU time";
-    kn::svg::Series even{"break-even", {double(rows.front()), double(rows.back())}, {1, 1}};
+    kn::svg::Series even{"break-even", {double(rows.front()), double(rows.back())}, {1, 1}, true};  // grey, dashed
     chart.series.push_back(even);
     for (auto& [h, s] : speedup_series) s.label = "hidden " + std::to_string(h), chart.series.push_back(s);
     json wins = json::object();
