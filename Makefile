@@ -1,6 +1,8 @@
 # kernelnet: two commands do all set-up on a fresh Debian 12 machine.
-#   make iris   install what is missing, configure, build, train the Iris MLP
-#   make test   the same set-up, then the whole test suite
+#   make iris   install what is missing, configure, build kn-iris (and only what it
+#               needs), train the Iris MLP
+#   make test   the same set-up plus the tests' own packages, build everything, run the
+#               whole test suite
 # Both are idempotent: a second run only rebuilds what changed. CI also runs:
 #   make sanitize   the CPU suite under ASan + UBSan, in build-asan/ (scripts/sanitize)
 #   make fuzz       libFuzzer on the safetensors and CSV readers, FUZZ_SECONDS (60) each,
@@ -10,18 +12,22 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 IRIS_ARGS ?= --device auto
 DEBIAN_PACKAGES := cmake ninja-build g++ libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev libboost-context-dev
+# What only the tests use: rsvg-convert renders every chart to PNG (tests/scripts/charts.cmake).
+TEST_PACKAGES := librsvg2-bin
 # libFuzzer and clang's sanitizer runtimes (g++'s come with g++).
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: iris test deps deps-fuzz configure build clean sanitize fuzz
+.PHONY: iris test deps deps-test deps-fuzz configure build clean sanitize fuzz
 
-iris: build
+# kn-iris alone: the tests, the bench and the fuzz replays wait for `make test`.
+iris: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kn-iris
 	./$(BUILD)/apps/kn-iris $(IRIS_ARGS)
 
-test: build
+test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-sanitize: deps
+sanitize: deps deps-test
 	JOBS=$(JOBS) scripts/sanitize
 
 fuzz: deps deps-fuzz
@@ -41,6 +47,9 @@ install_missing = @missing=""; for p in $(1); do \
 
 deps:
 	$(call install_missing,$(DEBIAN_PACKAGES))
+
+deps-test:
+	$(call install_missing,$(TEST_PACKAGES))
 
 deps-fuzz:
 	$(call install_missing,$(FUZZ_PACKAGES))

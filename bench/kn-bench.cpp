@@ -33,7 +33,7 @@ CLI::Option* add_common(CLI::App* cmd, Common& c) {
   return cmd
       ->add_option("--seconds", c.seconds,
                    "Time budget of one measurement, after warm-up and at least 5 samples (--quick: 0.03 s, 3 samples)")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(kn::cli::real_range(0.0, 3600.0));
 }
 
 // --quick lowers a default, never a value given on the command line.
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
                 "16384x4096x4096 (--quick: the first two)")
       ->check(CLI::Validator([](std::string& v) { return shape_error(v); }, "BxKxN"));
   c->add_option("--cpu-max-gflop", compute.cpu_max_gflop, "Skip CPU GEMMs of more GFLOP than this")
-      ->check(CLI::Range(0.0, 1e9));
+      ->check(kn::cli::real_range(0.0, 1e9));
 
   GemmOptions gemm;
   auto* g = app.add_subcommand("gemm", "Every kernel of the GEMM series (docs/gemm.md) against cuBLAS: 4096^3, "
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"0_library", "01_naive", "02_coalesced", "03_smem_tiled", "04_blocktile_1d",
                              "05_blocktile_2d", "06_vectorized", "07_warptile", "08_tiny"}));
   g->add_option("--cpu-max-gflop", gemm.cpu_max_gflop, "Skip CPU GEMMs of more GFLOP than this")
-      ->check(CLI::Range(0.0, 1e9));
+      ->check(kn::cli::real_range(0.0, 1e9));
 
   IrisOptions iris;
   auto* i = app.add_subcommand("iris", "The lesson's experiment on CPU and GPU, loss read every epoch / every 200 / "
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   auto* i_repeats = i->add_option("--repeats", iris.repeats, "Runs of each configuration (--quick: 1)")
                         ->check(CLI::Range(1, 1000));
   i->add_option("--hidden", iris.hidden, "Hidden units")->check(CLI::Range(1, 1 << 20));
-  i->add_option("--lr", iris.lr, "SGD learning rate")->check(CLI::Range(0.0f, 1e6f));
+  i->add_option("--lr", iris.lr, "SGD learning rate")->check(kn::cli::real_range(0.0, 1e6));
 
   SweepOptions sweep;
   auto* s = app.add_subcommand("sweep", "Rows (120 .. 1,000,000) x hidden width (10 .. 4096): CPU against GPU time "
@@ -117,9 +117,9 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::Range(int64_t(1), (int64_t(1) << 20) - 1));
   s->add_option("--max-elements", sweep.max_elements, "Skip cells with more than this many rows x hidden")
-      ->check(CLI::Range(1.0, 1e12));
+      ->check(kn::cli::real_range(1.0, 1e12));
   s->add_option("--cpu-max-seconds", sweep.cpu_max_seconds, "Skip CPU cells predicted to take longer per epoch")
-      ->check(CLI::Range(0.0, 1e6));
+      ->check(kn::cli::real_range(0.0, 1e6));
 
   Common all;
   std::string plot_dir;
@@ -138,15 +138,21 @@ int main(int argc, char** argv) {
   quick_default(iris.common, i_epochs, iris.epochs, 300);
   quick_default(iris.common, i_repeats, iris.repeats, 1);
 
+  // Every output is checked before the first measurement: a path that cannot be written
+  // fails now, in a second, not after minutes of measuring (kn::io::check_output_path).
+  auto check_outputs = [](const Common& c, const std::string& plot) {
+    if (!c.out.empty()) kn::io::check_output_path(c.out, "--out");
+    if (!plot.empty()) kn::io::check_output_path(plot, "--plot");
+  };
   try {
     json result;
     std::string out;
-    if (*t) result = run_transfer(transfer), out = transfer.common.out;
-    if (*l) result = run_launch(launch), out = launch.common.out;
-    if (*c) result = run_compute(compute), out = compute.common.out;
-    if (*g) result = run_gemm(gemm), out = gemm.common.out;
-    if (*i) result = run_iris(iris), out = iris.common.out;
-    if (*s) result = run_sweep(sweep), out = sweep.common.out;
+    if (*t) check_outputs(transfer.common, transfer.plot), result = run_transfer(transfer), out = transfer.common.out;
+    if (*l) check_outputs(launch.common, ""), result = run_launch(launch), out = launch.common.out;
+    if (*c) check_outputs(compute.common, ""), result = run_compute(compute), out = compute.common.out;
+    if (*g) check_outputs(gemm.common, ""), result = run_gemm(gemm), out = gemm.common.out;
+    if (*i) check_outputs(iris.common, ""), result = run_iris(iris), out = iris.common.out;
+    if (*s) check_outputs(sweep.common, sweep.plot), result = run_sweep(sweep), out = sweep.common.out;
     if (*a) {
       // Each part with its own defaults, made quick by --quick, plus --seconds.
       transfer = TransferOptions{};
@@ -165,7 +171,14 @@ int main(int argc, char** argv) {
         iris.epochs = 300;
         iris.repeats = 1;
       }
-      if (!plot_dir.empty()) std::filesystem::create_directories(plot_dir);
+      if (!plot_dir.empty()) {
+        KN_CHECK(!std::filesystem::exists(plot_dir) || std::filesystem::is_directory(plot_dir), "--plot-dir ",
+                 plot_dir, ": exists and is not a directory");
+        std::filesystem::create_directories(plot_dir);
+      }
+      check_outputs(all, "");
+      check_outputs(transfer.common, transfer.plot);
+      check_outputs(sweep.common, sweep.plot);
       result = json{{"bench", "all"}, {"quick", all.quick}};
       result["transfer"] = run_transfer(transfer);
       result["launch"] = run_launch(launch);

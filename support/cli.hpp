@@ -3,7 +3,9 @@
 //
 //   if (const auto code = kn::cli::parse(app, argc, argv)) return *code;
 #pragma once
+#include <cstdio>
 #include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +25,28 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return 2;
   }
   return std::nullopt;
+}
+
+// CLI::Range for a real number, with two mends: NaN is outside every range (CLI::Range
+// lets it through, as every comparison with NaN is false: `--lr nan` then failed later,
+// as a library error), and an open range says so the same way in --help and in the
+// error ("(0 - 1)" in both; a closed one prints "[0 - 1e+06]" as CLI::Range does).
+inline CLI::Validator real_range(double lo, double hi, bool open = false) {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  const std::string bounds = (open ? "(" : "[") + num(lo) + " - " + num(hi) + (open ? ")" : "]");
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v)) return "Value " + text + " is not a number";
+        const bool inside = open ? (v > lo && v < hi) : (v >= lo && v <= hi);  // false for NaN
+        if (!inside) return "Value " + text + " not in range " + bounds + (open ? ", both ends excluded" : "");
+        return std::string();
+      },
+      "FLOAT in " + bounds);
 }
 
 }  // namespace kn::cli

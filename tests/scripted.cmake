@@ -8,6 +8,9 @@ add_test(NAME "example: iris_minimal (build tree)" COMMAND iris_minimal WORKING_
 add_test(NAME "kn-iris: trains and prints the result line"
   COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-iris> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-iris-out
           -DFIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris.cmake)
+add_test(NAME "kn-iris: flags agree with each other and with --help; errors come before training"
+  COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-iris> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-iris-cli-out
+          -DREADME=${PROJECT_SOURCE_DIR}/README.md -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris_cli.cmake)
 
 # What a nested configure (the package test's) must see as this build did: where the
 # dependencies are (on the lent GPU machine, only in the carried .deps), the prefixes to
@@ -72,4 +75,15 @@ if(TARGET kn-tests-gpu)
   add_test(NAME "gpu-racecheck: a skipped test is never clean, and the deadline cuts and says so"
     COMMAND ${CMAKE_COMMAND} -DSCRIPT=${PROJECT_SOURCE_DIR}/scripts/gpu-racecheck -DBUILD=${PROJECT_BINARY_DIR}
             -DOUT=${CMAKE_CURRENT_BINARY_DIR}/gpu-racecheck-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/gpu_racecheck.cmake)
+endif()
+
+# --- Charts (issue 13): kn-iris's and kn-bench's SVG charts rendered to PNG with
+# rsvg-convert (librsvg2-bin), their tick labels round (tests/scripts/charts.cmake).
+add_test(NAME "charts: kn-iris --plot renders to PNG, round ticks (2000 epochs, one epoch)"
+  COMMAND ${CMAKE_COMMAND} -DIRIS=$<TARGET_FILE:kn-iris> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/charts-iris
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/charts.cmake)
+if(TARGET kn-bench)
+  add_test(NAME "charts: kn-bench transfer and sweep --quick --plot render to PNG, round log ticks"
+    COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:kn-bench> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/charts-bench
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/charts.cmake)
 endif()

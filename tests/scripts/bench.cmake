@@ -181,5 +181,17 @@ bench(2 compute --shape 12x3)
 bench(2 gemm --shape 4x4x4:NX)
 bench(2 gemm --variant 09_magic)
 bench(2 sweep --rows 0)
+# Outputs are checked before the first measurement: the error names the flag, the path
+# and what is wrong, and no table was printed.
 bench(1 transfer --quick --max-bytes 4 --out ${OUT}/no-such-dir/t.json)
-expect_text("kn-bench: error: .*no-such-dir/t.json")
+expect_text("^kn-bench: error: --out ${OUT}/no-such-dir/t.json: the folder ${OUT}/no-such-dir does not exist\n$")
+bench(1 sweep --quick --plot ${OUT})
+expect_text("^kn-bench: error: --plot ${OUT}: is a directory\n$")
+file(WRITE ${OUT}/a-file "x")
+bench(1 all --quick --plot-dir ${OUT}/a-file)
+expect_text("^kn-bench: error: --plot-dir ${OUT}/a-file: exists and is not a directory\n$")
+# A NaN is out of every range (CLI::Range let it through).
+foreach(args "iris;--lr;nan" "transfer;--seconds;nan" "sweep;--max-elements;nan" "compute;--cpu-max-gflop;nan")
+  bench(2 ${args})
+  expect_text("Value nan not in range")
+endforeach()
