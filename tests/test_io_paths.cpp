@@ -25,19 +25,7 @@ using kn::test::error_of;
 namespace {
 
 // A fresh empty folder under the build directory, removed when the tests end.
-std::string temp_dir(const std::string& name) {
-  static struct Made {
-    std::vector<std::string> dirs;
-    ~Made() {
-      std::error_code ec;
-      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
-    }
-  } made;
-  std::string templ = std::string(KN_BINARY_DIR) + "/io-" + name + "-XXXXXX";
-  REQUIRE(::mkdtemp(templ.data()) != nullptr);
-  made.dirs.push_back(templ);
-  return templ;
-}
+std::string temp_dir(const std::string& name) { return kn::test::temp_dir("io-" + name); }
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());

@@ -24,19 +24,7 @@ std::string image(const std::string& header, uint64_t claimed) {
 std::string image(const std::string& header) { return image(header, header.size()); }
 
 // A fresh empty folder under the build directory, removed when the tests end.
-std::string temp_dir(const std::string& name) {
-  static struct Made {
-    std::vector<std::string> dirs;
-    ~Made() {
-      std::error_code ec;
-      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
-    }
-  } made;
-  std::string templ = std::string(KN_BINARY_DIR) + "/reader-" + name + "-XXXXXX";
-  REQUIRE(::mkdtemp(templ.data()) != nullptr);
-  made.dirs.push_back(templ);
-  return templ;
-}
+std::string temp_dir(const std::string& name) { return kn::test::temp_dir("reader-" + name); }
 void put(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 // A file of `size` bytes that takes no disk: a hole, with `head` at its start.
 void sparse(const std::string& path, uint64_t size, const std::string& head = "") {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <stdlib.h>  // mkdtemp
+
 #include <catch2/catch.hpp>
 
 #include <kernelnet/kernelnet.hpp>
@@ -114,5 +116,23 @@ std::string error_of(F&& f) {
   }
   return "";
 }
+
+#ifdef KN_BINARY_DIR
+// A fresh empty folder under the build directory ("<name>-XXXXXX"), removed when the
+// test binary ends.
+inline std::string temp_dir(const std::string& name) {
+  static struct Made {
+    std::vector<std::string> dirs;
+    ~Made() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  } made;
+  std::string templ = std::string(KN_BINARY_DIR) + "/" + name + "-XXXXXX";
+  REQUIRE(::mkdtemp(templ.data()) != nullptr);
+  made.dirs.push_back(templ);
+  return templ;
+}
+#endif
 
 }  // namespace kn::test
