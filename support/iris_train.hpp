@@ -293,17 +293,12 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
 // a GPU for 20000 epochs (150 and 1100 us an epoch), and where to read why its GPU lost.
 inline std::string lesson_comparison(int epochs, double time_s) {
   const double us = time_s * 1e6 / epochs, cpu_us = 3e6 / 20000;
+  const bool faster = us > 0 && us <= cpu_us;
   char line[320];
-  if (us > 0 && us <= cpu_us)
-    std::snprintf(line, sizeof line,
-                  "lesson: PyTorch took 3 s on the CPU (%.0f us/epoch) and 22 s on a GPU for 20000 epochs; this run, "
-                  "%.3g us/epoch, is %.3gx faster than its CPU loop. Why its GPU lost: docs/overheads.md",
-                  cpu_us, us, cpu_us / us);
-  else
-    std::snprintf(line, sizeof line,
-                  "lesson: PyTorch took 3 s on the CPU (%.0f us/epoch) and 22 s on a GPU for 20000 epochs; this run, "
-                  "%.3g us/epoch, is %.3gx slower than its CPU loop. Why its GPU lost: docs/overheads.md",
-                  cpu_us, us, us / cpu_us);
+  std::snprintf(line, sizeof line,
+                "lesson: PyTorch took 3 s on the CPU (%.0f us/epoch) and 22 s on a GPU for 20000 epochs; this run, "
+                "%.3g us/epoch, is %.3gx %s than its CPU loop. Why its GPU lost: docs/overheads.md",
+                cpu_us, us, faster ? cpu_us / us : us / cpu_us, faster ? "faster" : "slower");
   return line;
 }
 

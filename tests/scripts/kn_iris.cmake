@@ -2,16 +2,7 @@
 # Runs kn-iris the ways a user would and checks what it prints and writes.
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
-function(expect rc_want pattern)
-  execute_process(COMMAND ${APP} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT "${rc}" STREQUAL "${rc_want}")
-    message(FATAL_ERROR "kn-iris ${ARGN}: exit ${rc}, expected ${rc_want}\n${out}\n${err}")
-  endif()
-  if(NOT "${out}${err}" MATCHES "${pattern}")
-    message(FATAL_ERROR "kn-iris ${ARGN}: output does not match '${pattern}':\n${out}\n${err}")
-  endif()
-  set(last "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/kn_iris_expect.cmake)
 
 # The lesson's run, from the PyTorch fixture's initial weights: PyTorch's final loss and accuracy.
 expect(0 "result device=cpu epochs=20000 time_s=[0-9.]+ us_per_epoch=[0-9.]+ final_loss=0\\.06143[0-9] test_acc=0\\.9667"

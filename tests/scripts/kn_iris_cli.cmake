@@ -4,17 +4,7 @@
 # printed, a warning when the loss runs away, and a README that shows what it prints.
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
-function(expect rc_want pattern)
-  execute_process(COMMAND ${APP} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT "${rc}" STREQUAL "${rc_want}")
-    message(FATAL_ERROR "kn-iris ${ARGN}: exit ${rc}, expected ${rc_want}\n${out}\n${err}")
-  endif()
-  if(NOT "${out}${err}" MATCHES "${pattern}")
-    message(FATAL_ERROR "kn-iris ${ARGN}: output does not match '${pattern}':\n${out}\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/kn_iris_expect.cmake)
 function(refute text pattern what)
   if("${text}" MATCHES "${pattern}")
     message(FATAL_ERROR "${what}: '${pattern}' should not appear in:\n${text}")
@@ -23,7 +13,7 @@ endfunction()
 
 # --print-every 0 prints no epoch lines, as --record-every 0 records none.
 expect(0 "result device=cpu epochs=300 " --device cpu --epochs 300 --print-every 0)
-refute("${last_out}" "Epoch \\[" "--print-every 0")
+refute("${last}" "Epoch \\[" "--print-every 0")
 expect(0 "print-every INT:INT in \\[0 - 100000000\\]=100" --help)
 
 # --record-every 0 with an output of losses, or a readback that never comes, is a usage
@@ -31,7 +21,7 @@ expect(0 "print-every INT:INT in \\[0 - 100000000\\]=100" --help)
 foreach(flag --plot --loss-csv)
   expect(2 "${flag}: needs recorded losses, and --record-every 0 records none" --device cpu --record-every 0
          ${flag} ${OUT}/never)
-  refute("${last_out}" "device:" "${flag} with --record-every 0")
+  refute("${last}" "device:" "${flag} with --record-every 0")
   expect(2 "${flag}: needs recorded losses, and --record-every 500 records none in --epochs 100" --device cpu
          --epochs 100 --record-every 500 ${flag} ${OUT}/never)
 endforeach()
@@ -66,9 +56,9 @@ refute("${last_err}" "warning" "--lr 0.01")
 # Output paths are checked before the first epoch: no epoch line is printed.
 foreach(flag --loss-csv --plot --save-weights)
   expect(1 "kn-iris: error: ${flag} ${OUT}/no-such-dir/out: " --device cpu --epochs 1000 ${flag} ${OUT}/no-such-dir/out)
-  refute("${last_out}" "Epoch \\[" "${flag} into a missing folder")
+  refute("${last}" "Epoch \\[" "${flag} into a missing folder")
   expect(1 "kn-iris: error: ${flag} ${OUT}: " --device cpu --epochs 1000 ${flag} ${OUT})
-  refute("${last_out}" "Epoch \\[" "${flag} naming a folder")
+  refute("${last}" "Epoch \\[" "${flag} naming a folder")
 endforeach()
 
 # Progress reaches a file as it is printed: a run killed mid-way (TIMEOUT kills it, and
@@ -85,7 +75,7 @@ set(overheads "docs/overheads.md")
 string(REPLACE "." "\\." overheads "${overheads}")
 expect(0 "\nresult device=cpu epochs=400 [^\n]*\nlesson: PyTorch took 3 s on the CPU \\(150 us/epoch\\) and 22 s on a GPU for 20000 epochs; this run, [0-9.e+]+ us/epoch, is [0-9.e+]+x (faster|slower) than its CPU loop\\. Why its GPU lost: ${overheads}\n$"
        --device cpu --epochs 400)
-set(real_result "${last_out}")
+set(real_result "${last}")
 expect(0 "^result device=cpu epochs=400 [^\n]*\n$" --device cpu --epochs 400 --quiet)
 
 # The README's kn-iris synopsis names every option --help lists, and its sample result
