@@ -6,6 +6,7 @@
 #include <kernelnet/tensor.hpp>
 #include <kernelnet/autograd.hpp>
 #include <kernelnet/functional.hpp>
+#include <kernelnet/math.hpp>
 #include <kernelnet/module.hpp>
 #include <kernelnet/layers.hpp>
 #include <kernelnet/loss.hpp>

@@ -19,6 +19,7 @@
 
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/device.hpp>
+#include <kernelnet/dtype.hpp>
 #include <kernelnet/error.hpp>
 #include <kernelnet/ops/argmax.hpp>
 #include <kernelnet/ops/fill.hpp>
@@ -27,19 +28,12 @@
 
 namespace kn {
 
-enum class Dtype { Float32, Int64 };
-
-inline const char* dtype_name(Dtype d) { return d == Dtype::Float32 ? "float32" : "int64"; }
-inline std::size_t dtype_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
-template <typename T> constexpr Dtype dtype_of();
-template <> constexpr Dtype dtype_of<float>() { return Dtype::Float32; }
-template <> constexpr Dtype dtype_of<int64_t>() { return Dtype::Int64; }
-
 struct Node;
 
 namespace detail {
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
+  std::size_t offset = 0;  // bytes into storage where element 0 is: a view of rows (narrow, select)
   Shape shape;
   Dtype dtype = Dtype::Float32;
   bool requires_grad = false;
@@ -97,7 +91,7 @@ class Tensor {
   }
 
   // --- Data. On a CUDA tensor these are device pointers.
-  void* raw() const { return impl().storage->data(); }
+  void* raw() const { return static_cast<char*>(impl().storage->data()) + impl().offset; }
   template <typename T>
   T* data() const {
     KN_CHECK(dtype() == dtype_of<T>(), "Tensor::data<", dtype_name(dtype_of<T>()), ">(): the tensor is ",
@@ -146,10 +140,11 @@ class Tensor {
   }
 
   // --- Shape views that share data.
-  Tensor reshape(const Shape& shape) const {
-    KN_CHECK(shape.numel() == numel(), "Tensor::reshape: cannot view ", this->shape().str(), " as ", shape.str());
+  // A tensor of `shape` over this one's data from `byte_offset` on, with no autograd history.
+  Tensor data_view(const Shape& shape, std::size_t byte_offset) const {
     auto impl = std::make_shared<detail::TensorImpl>();
     impl->storage = impl_->storage;
+    impl->offset = impl_->offset + byte_offset;
     impl->shape = shape;
     impl->dtype = dtype();
     return Tensor(std::move(impl));
@@ -168,17 +163,52 @@ class Tensor {
   Tensor grad() const { return Tensor(impl().grad); }
   void set_grad(const Tensor& g) { impl().grad = g.impl_; }
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
-  Tensor detach() const {
-    auto impl = std::make_shared<detail::TensorImpl>();
-    impl->storage = impl_->storage;
-    impl->shape = shape();
-    impl->dtype = dtype();
-    return Tensor(std::move(impl));
-  }
+  Tensor detach() const { return data_view(shape(), 0); }
   void backward() const;  // defined in autograd.hpp
 
-  // --- Tensor-level helpers that go through an op (ops/argmax.hpp).
+  // --- Maths, as libtorch spells it. Defined in <kernelnet/math/...> (argmax here), which
+  // <kernelnet/kernelnet.hpp> includes; the free functions and operators live there too.
+  // Float ops take float32 tensors; comparisons give kBool; reductions of int64 and bool
+  // give int64. Tensors are always dense: narrow/slice/select/[] along dim 0 share the
+  // data (a view), along dim 1 (and t()) they copy.
+  const Shape& sizes() const { return shape(); }
+  Tensor to(Dtype dtype) const;
+  Tensor to(Device device, Dtype dtype) const { return to(device).to(dtype); }
+  Tensor reshape(const Shape& shape) const;  // shares the data; the gradient flows back
+  Tensor view(const Shape& shape) const { return reshape(shape); }
+  Tensor t() const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor sum() const;
+  Tensor sum(int dim, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(int dim, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
   Tensor argmax(int dim) const;
+  Tensor neg() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor pow(float exponent) const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor relu() const;
+  Tensor index_select(int dim, const Tensor& index) const;
+  Tensor narrow(int dim, int64_t start, int64_t length) const;
+  Tensor slice(int dim = 0, int64_t start = 0, int64_t end = INT64_MAX, int64_t step = 1) const;
+  Tensor select(int dim, int64_t index) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+  // In place, with broadcasting of the right side; refused on a tensor that requires
+  // grad while grad mode is on (PyTorch refuses it on such a leaf).
+  Tensor& operator+=(const Tensor& other);
+  Tensor& operator-=(const Tensor& other);
+  Tensor& operator*=(const Tensor& other);
+  Tensor& operator/=(const Tensor& other);
+  Tensor& operator+=(float value);
+  Tensor& operator-=(float value);
+  Tensor& operator*=(float value);
+  Tensor& operator/=(float value);
 
   detail::TensorImpl& impl() const {
     KN_CHECK(impl_, "use of an undefined kn::Tensor");
@@ -199,7 +229,8 @@ class Tensor {
   std::shared_ptr<detail::TensorImpl> impl_;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+// std::ostream& operator<<(std::ostream&, const Tensor&): values as PyTorch prints them,
+// in <kernelnet/print.hpp>.
 
 // Copies bytes between any two devices.
 inline void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, std::size_t bytes) {
