@@ -86,6 +86,7 @@ struct SweepOptions {
   std::string plot;
   std::vector<int64_t> rows;    // default 120 .. 1,000,000
   std::vector<int64_t> hidden;  // default 10 .. 4096
+  std::vector<int64_t> batch_sizes;  // the batch-size axis at Iris size (120 rows); default 8 16 32 64 120
   double max_elements = 5.3e8;  // skip cells whose [rows, hidden] activation is bigger (memory)
   double cpu_max_seconds = 5;   // skip CPU cells predicted to take longer per epoch
 };

@@ -5,7 +5,7 @@
 //   kn-bench compute                        # each op from Iris size up, vs cuBLAS and copy bandwidth
 //   kn-bench gemm                           # every kernel of the GEMM series vs cuBLAS, 4096^3 down
 //   kn-bench iris                           # the lesson's 20000 epochs, split into the three overheads
-//   kn-bench sweep --plot sweep.svg         # rows x hidden: where the GPU starts to win
+//   kn-bench sweep --plot sweep.svg         # rows x hidden: where the GPU starts to win; batch sizes 8..120
 //   kn-bench all --out all.json --plot-dir docs/results
 //
 // Each prints Markdown tables and, with --out, writes the numbers as JSON. --quick runs
@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
 
   SweepOptions sweep;
   auto* s = app.add_subcommand("sweep", "Rows (120 .. 1,000,000) x hidden width (10 .. 4096): CPU against GPU time "
-                                        "per epoch, where the GPU starts to win");
+                                        "per epoch, where the GPU starts to win; then batch sizes 8 .. 120 on the "
+                                        "Iris problem");
   auto* s_seconds = add_common(s, sweep.common);
   s->add_option("--plot", sweep.plot, "Write the chart here (SVG): GPU speed-up, or CPU time without a GPU");
   s->add_option("--rows", sweep.rows, "Batch rows; default 120 1000 10000 100000 1000000 (--quick: 120 1000)")
@@ -116,6 +117,11 @@ int main(int argc, char** argv) {
   s->add_option("--hidden", sweep.hidden, "Hidden widths; default 10 64 512 4096 (--quick: 10 64)")
       ->delimiter(',')
       ->check(CLI::Range(int64_t(1), (int64_t(1) << 20) - 1));
+  s->add_option("--batch-size", sweep.batch_sizes,
+                "Batch sizes of the second table: the Iris problem (120 rows, hidden 10) trained on shuffled "
+                "mini-batches, time per epoch and per row; 120 or more is the full batch; default 8 16 32 64 120")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(1), (int64_t(1) << 31) - 1));
   s->add_option("--max-elements", sweep.max_elements, "Skip cells with more than this many rows x hidden")
       ->check(kn::cli::real_range(1.0, 1e12));
   s->add_option("--cpu-max-seconds", sweep.cpu_max_seconds, "Skip CPU cells predicted to take longer per epoch")

@@ -5,6 +5,11 @@
 // device, with the loop of kn::iris::train and the loss never read back, so the cell
 // measures the epoch itself: forward, loss, backward, SGD step. GPU samples end with a
 // synchronise, so queued work is counted.
+//
+// Then the batch-size axis: the Iris-sized problem (120 rows, hidden 10) trained on
+// shuffled mini-batches of 8, 16, 32, 64 rows and the full 120 (--batch-size), as
+// kn-iris --batch-size trains: time per epoch and per row on each device. Its JSON is
+// "batch_sizes" (docs/minibatch.md).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -27,19 +32,29 @@ std::string human_time(double s) {
 }
 
 // Seconds per epoch on `device`: kn::iris::train's loop body (forward, loss, zero_grad,
-// backward, step) with the loss never read back.
-Spread time_epochs(int64_t hidden, Device device, const Tensor& X_cpu, const Tensor& y_cpu, const Budget& b) {
+// backward, step) with the loss never read back. batch_size 0 (or >= the rows): one step
+// on the full batch; otherwise kn-iris --batch-size's loop, one step per shuffled batch
+// from a kn::data::DataLoader (its gathers and per-epoch permutation counted).
+Spread time_epochs(int64_t hidden, Device device, const Tensor& X_cpu, const Tensor& y_cpu, const Budget& b,
+                   int64_t batch_size = 0) {
   kn::manual_seed(0);
   kn::iris::MLP model(4, hidden, 3);
   model.to(device);
   const Tensor X = X_cpu.to(device), y = y_cpu.to(device);
   CrossEntropyLoss criterion;
   optim::SGD optimizer(model.parameters(), 0.01f);
-  auto epoch = [&] {
-    Tensor loss = criterion(model(X), y);
+  const bool mini = batch_size > 0 && batch_size < X.size(0);
+  data::DataLoader loader(data::TensorDataset(X, y),
+                          data::DataLoaderOptions().batch_size(mini ? batch_size : X.size(0)).shuffle(mini));
+  auto step = [&](const Tensor& Xb, const Tensor& yb) {
+    Tensor loss = criterion(model(Xb), yb);
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
+  };
+  auto epoch = [&] {
+    if (!mini) return step(X, y);
+    for (auto& batch : loader) step(batch.data, batch.target);
   };
   auto sample = [&](int64_t calls) {
     const auto t0 = Clock::now();
@@ -53,6 +68,48 @@ Spread time_epochs(int64_t hidden, Device device, const Tensor& X_cpu, const Ten
   return measure([&] { return sample(calls); }, b, calls);
 }
 
+// The batch-size axis: the Iris-sized problem (120 rows, the lesson's 4-10-3 MLP), each
+// batch size's time per epoch and per training row ("sample") on the CPU and the GPU.
+// Smaller batches take more steps per epoch for the same arithmetic, so the time per
+// epoch shows each step's fixed cost: small on the CPU, a dozen launches on the GPU.
+json batch_axis(const std::vector<int64_t>& sizes, bool gpu, const Budget& b) {
+  const int64_t rows = 120, hidden = 10;
+  std::printf("\n## Batch size: %lld rows (Iris), hidden %lld, one SGD step per batch, a new order every epoch\n",
+              (long long)rows, (long long)hidden);
+  kn::manual_seed(uint64_t(rows));
+  const Tensor X = kn::rand({rows, 4}, 0.05, 1.0);
+  Tensor y = Tensor::empty({rows}, Dtype::Int64);
+  for (int64_t i = 0; i < rows; ++i) y.data<int64_t>()[i] = i % 3;
+  std::vector<std::string> head{"batch", "steps / epoch", "CPU / epoch", "CPU / sample"};
+  if (gpu) head.insert(head.end(), {"GPU / epoch", "GPU / sample", "GPU vs CPU"});
+  Table table(head);
+  json cells = json::array();
+  for (int64_t bs : sizes) {
+    const bool full = bs >= rows;
+    const int64_t steps = full ? 1 : (rows + bs - 1) / bs;
+    json cell{{"batch_size", bs}, {"full_batch", full}, {"steps_per_epoch", steps}};
+    const Spread cpu = time_epochs(hidden, Device::cpu(), X, y, b, bs);
+    cell["cpu"] = json{{"per_epoch", cpu}, {"per_sample_us", cpu.median * 1e6 / double(rows)}};
+    std::vector<std::string> line{std::to_string(bs) + (full ? " (full)" : ""), std::to_string(steps),
+                                  human_time(cpu.median), us(cpu.median / double(rows)) + " us"};
+    if (gpu) {
+      const Spread dev = time_epochs(hidden, Device::cuda(0), X, y, b, bs);
+      const double speedup = cpu.median / dev.median;
+      cell["gpu"] = json{{"per_epoch", dev}, {"per_sample_us", dev.median * 1e6 / double(rows)}};
+      cell["gpu_speedup"] = speedup;
+      const std::string winner =
+          speedup > 1 ? "**GPU " + fixed(speedup, 1) + "×**" : "CPU " + fixed(1 / speedup, 1) + "×";
+      line.insert(line.end(), {human_time(dev.median), us(dev.median / double(rows)) + " us", winner});
+    }
+    table.add(line);
+    cells.push_back(cell);
+    std::fflush(stdout);
+  }
+  table.print(gpu ? "Time per epoch and per training row, CPU and GPU (bold: the GPU wins)"
+                  : "Time per epoch and per training row on the CPU");
+  return json{{"rows", rows}, {"hidden", hidden}, {"cells", cells}};
+}
+
 }  // namespace
 
 json run_sweep(const SweepOptions& o) {
@@ -60,6 +117,9 @@ json run_sweep(const SweepOptions& o) {
   if (rows.empty())
     rows = o.common.quick ? std::vector<int64_t>{120, 1000} : std::vector<int64_t>{120, 1000, 10000, 100000, 1000000};
   if (hidden.empty()) hidden = o.common.quick ? std::vector<int64_t>{10, 64} : std::vector<int64_t>{10, 64, 512, 4096};
+  std::vector<int64_t> batches = o.batch_sizes.empty() ? std::vector<int64_t>{8, 16, 32, 64, 120} : o.batch_sizes;
+  for (int64_t v : batches) KN_CHECK(v >= 1 && v < (int64_t(1) << 31), "--batch-size ", v, ": must be in [1, 2^31)");
+  std::sort(batches.begin(), batches.end());
   for (int64_t v : rows) KN_CHECK(v >= 1 && v < (int64_t(1) << 31), "--rows ", v, ": must be in [1, 2^31)");
   for (int64_t v : hidden) KN_CHECK(v >= 1 && v < (int64_t(1) << 20), "--hidden ", v, ": must be in [1, 2^20)");
   std::sort(rows.begin(), rows.end());
@@ -133,6 +193,7 @@ json run_sweep(const SweepOptions& o) {
   }
   grid.print(gpu ? "Time per epoch, CPU and GPU (bold: the GPU wins, by that factor)" : "Time per epoch on the CPU");
   r["cells"] = cells;
+  r["batch_sizes"] = batch_axis(batches, gpu, b);
 
   kn::svg::Chart chart;
   chart.log_x = chart.log_y = true;

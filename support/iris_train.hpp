@@ -1,5 +1,6 @@
 // The lesson's Iris training, shared by kn-iris and kn-bench: load, split, scale,
-// train a 4-H-3 MLP with full-batch SGD, evaluate.
+// train a 4-H-3 MLP with full-batch SGD (or shuffled mini-batches: Config::batch_size,
+// kn-iris --batch-size, docs/minibatch.md), evaluate.
 //
 // Three ways to run the training loop on a GPU (Config::mode, kn-iris --mode); the CPU
 // has only the first. All three compute the same losses (docs/fast-training.md):
@@ -71,6 +72,10 @@ struct Config {
   int trace_epochs = 0;     // trace the first N epochs (as KN_TRACE=1 does), with a summary after each
   Mode mode = Mode::Eager;  // eager, graph or fused (a CUDA device only, but eager)
   int readback_every = 1000;  // graph mode: copy the device's losses back every N epochs (0: at the end)
+  // 0: full batch, one SGD step per epoch (the lesson). N > 0: each epoch the training rows
+  // in a new random order (kn::data::DataLoader seeded with `seed`), one step per batch of
+  // N rows (the last one smaller); the epoch's loss is the row-weighted mean of its batches'.
+  int batch_size = 0;
   // A recorded loss this many times the first one prints one warning (stderr) and
   // training goes on; a NaN or infinite loss stops it. 0: no warning.
   double warn_growth = 1000;
@@ -148,6 +153,33 @@ inline Tensor train_eager(const Config& cfg, MLP& model, const Tensor& X, const 
     if (record.due(epoch)) record(epoch, loss.item());  // the lesson's loss.item(): a synchronising read on a GPU
   }
   return loss;
+}
+
+// Mini-batch SGD through kn::data::DataLoader: one step per batch. The epoch's loss,
+// sum(batch loss * batch rows) / rows, is summed on the device (no synchronisation) and
+// only in the epochs whose loss is read, and the last. Returns the last epoch's loss.
+inline Tensor train_minibatch(const Config& cfg, MLP& model, const Tensor& X, const Tensor& y, Recorder& record) {
+  CrossEntropyLoss criterion;
+  optim::SGD optimizer(model.parameters(), cfg.lr);
+  data::DataLoader loader(data::TensorDataset(X, y),
+                          data::DataLoaderOptions().batch_size(cfg.batch_size).shuffle(true).seed(cfg.seed));
+  Tensor epoch_loss;
+  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    trace::Step traced(epoch <= cfg.trace_epochs, "epoch", epoch);
+    const bool wanted = record.due(epoch) || epoch == cfg.epochs;
+    Tensor total = wanted ? zeros(Shape{}, TensorOptions().device(cfg.device)) : Tensor();
+    for (auto& batch : loader) {
+      Tensor loss = criterion(model(batch.data), batch.target);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      if (wanted) total += loss.detach() * float(batch.data.size(0));
+    }
+    if (!wanted) continue;
+    epoch_loss = total / float(X.size(0));
+    if (record.due(epoch)) record(epoch, epoch_loss.item());
+  }
+  return epoch_loss;
 }
 
 // One epoch captured into a CUDA graph and replayed. Every tensor the replays use must
@@ -242,11 +274,14 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
   KN_CHECK(cfg.epochs >= 1, "epochs must be >= 1, got ", cfg.epochs);
   KN_CHECK(cfg.record_every >= 0, "record-every must be >= 0, got ", cfg.record_every);
   KN_CHECK(cfg.readback_every >= 0, "readback-every must be >= 0, got ", cfg.readback_every);
+  KN_CHECK(cfg.batch_size >= 0, "batch-size must be >= 0 (0: the full batch), got ", cfg.batch_size);
   KN_CHECK(cfg.mode == Mode::Eager || cfg.device.is_cuda(), "--mode ", mode_name(cfg.mode),
            " needs a CUDA device; on ", cfg.device.str(), " only --mode eager exists");
   KN_CHECK(cfg.mode == Mode::Eager || cfg.trace_epochs <= 1, "--trace-epochs ", cfg.trace_epochs, " with --mode ",
            mode_name(cfg.mode), ": only epoch 1 can be traced (graph mode runs it eagerly, fused mode runs every "
            "epoch in one kernel); trace more epochs with --mode eager");
+  KN_CHECK(cfg.batch_size == 0 || cfg.mode == Mode::Eager, "--batch-size ", cfg.batch_size, " trains with --mode eager "
+           "only; --mode ", mode_name(cfg.mode), " runs the full batch (--batch-size 0)");
   KN_CHECK(cfg.mode != Mode::Graph || !trace::enabled(), "--mode graph cannot run while tracing (KN_TRACE=1): the "
            "trace waits for every kernel, which a CUDA graph capture forbids; trace with --mode eager");
   data::Dataset ds = data::load_iris(cfg.data);
@@ -275,7 +310,10 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
   const auto start = detail::Clock::now();
   Tensor loss;  // the last epoch's loss, on the device
   switch (r.mode) {
-    case Mode::Eager: loss = detail::train_eager(cfg, model, X_train, y_train, record); break;
+    case Mode::Eager:
+      loss = cfg.batch_size > 0 ? detail::train_minibatch(cfg, model, X_train, y_train, record)
+                                : detail::train_eager(cfg, model, X_train, y_train, record);
+      break;
     case Mode::Graph: loss = detail::train_graph(cfg, model, X_train, y_train, record, r, start); break;
     case Mode::Fused: loss = detail::train_fused(cfg, model, X_train, y_train, record); break;
   }

@@ -63,6 +63,21 @@ add_test(NAME "example: custom_op (SiLU with its own forward and backward kernel
           -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/expect_output.cmake)
 set_tests_properties("example: custom_op (SiLU with its own forward and backward kernels)" PROPERTIES LABELS gpu)
 
+# --- Mini-batches (kn::data::DataLoader, docs/minibatch.md): kn-iris --batch-size, and the
+# example on the CPU and, labelled gpu, on a GPU (exit 77 without one: reported skipped).
+add_test(NAME "kn-iris: --batch-size 16 trains on shuffled mini-batches, the loss row-weighted"
+  COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-iris> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-iris-batch-out
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris_batch.cmake)
+set_tests_properties("kn-iris: --batch-size 16 trains on shuffled mini-batches, the loss row-weighted" PROPERTIES
+                     LABELS gpu)
+add_test(NAME "example: minibatch (DataLoader, batches of 16, CPU)"
+  COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:minibatch> "-DARGS=--device;cpu"
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/minibatch.cmake)
+add_test(NAME "example: minibatch --device cuda (skipped without a GPU)"
+  COMMAND minibatch --device cuda WORKING_DIRECTORY /)
+set_tests_properties("example: minibatch --device cuda (skipped without a GPU)" PROPERTIES LABELS gpu
+                     SKIP_RETURN_CODE 77 PASS_REGULAR_EXPRESSION "device: cuda:0\n.*test accuracy: (0\\.9|1\\.0)")
+
 # kn-bench: every subcommand in its smallest size (tests/scripts/bench.cmake).
 if(TARGET kn-bench)
   add_test(NAME "kn-bench: every subcommand, smallest size" COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-bench> -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-bench-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/bench.cmake)

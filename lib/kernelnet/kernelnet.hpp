@@ -13,6 +13,7 @@
 #include <kernelnet/optim.hpp>
 #include <kernelnet/random.hpp>
 #include <kernelnet/data.hpp>
+#include <kernelnet/data/loader.hpp>
 #include <kernelnet/metrics.hpp>
 #include <kernelnet/safetensors.hpp>
 #include <kernelnet/stats.hpp>

@@ -52,6 +52,12 @@ if(NOT last_output MATCHES "test accuracy: 0\\.9[0-9]+|test accuracy: 1\\.0")
   message(FATAL_ERROR "unexpected output:\n${last_output}")
 endif()
 message(STATUS "installed package OK:\n${last_output}")
+# The mini-batch example (kn::data::DataLoader from the installed headers), on the CPU.
+run(${WORK}/build/minibatch --device cpu DIR ${WORK})
+if(NOT last_output MATCHES "8 SGD steps per epoch\n.*test accuracy: (0\\.9[0-9]+|1\\.0)")
+  message(FATAL_ERROR "unexpected output (minibatch):\n${last_output}")
+endif()
+message(STATUS "installed package, minibatch OK:\n${last_output}")
 
 # Once more through add_subdirectory: a consumer project that builds kernelnet from its
 # source tree (only the library: apps and tests are off when kernelnet is not the top
