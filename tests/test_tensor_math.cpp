@@ -1,6 +1,8 @@
 // The tensor a libtorch user reaches for (<kernelnet/math.hpp>): factories, arithmetic
 // with broadcasting, reductions, comparisons, dtype conversion and indexing, each
 // against values worked out by hand, and the errors that name what was wrong.
+#include <sstream>
+
 #include <kernelnet/kernelnet.hpp>
 
 #include "test_util.hpp"
@@ -206,7 +208,42 @@ TEST_CASE("indexing: index_select, narrow, slice, select, [] and their views", "
   CHECK_THROWS_WITH(a.reshape({4, 2}), Contains("cannot view [3, 3] (9 elements) as [4, 2] (8 elements)"));
 }
 
+TEST_CASE("a tensor made by an op prints its grad_fn as PyTorch names it", "[math][print]") {
+  Tensor w = kn::tensor({1.f, 2.f}).requires_grad_();
+  std::ostringstream s;
+  s << w * 2.f << "|" << w.sum() << "|" << w[0] << "|" << w;
+  // torch: w = torch.tensor([1., 2.], requires_grad=True); print(w * 2, w.sum(), w[0], w)
+  CHECK(s.str() == "tensor([2., 4.], grad_fn=<MulBackward0>)|tensor(3., grad_fn=<SumBackward0>)|"
+                   "tensor(1., grad_fn=<SelectBackward0>)|tensor([1., 2.], requires_grad=True)");
+}
+
 TEST_CASE("ops refuse tensors on different devices and undefined tensors, naming them", "[math]") {
   CHECK_THROWS_WITH(Tensor() + kn::ones({2}), Contains("undefined"));
   CHECK_THROWS_WITH(kn::ones({2}).sum(5), Contains("dimension out of range"));
+}
+
+TEST_CASE("issue 14's API block compiles and runs as written", "[math]") {
+  const Device device = Device::cpu();
+  const int64_t start = 0, length = 1, end = 2, i = 1;
+  kn::Tensor a = kn::tensor({{1.f, 2.f}, {3.f, 4.f}});
+  kn::Tensor b = kn::tensor({{2.f, 2.f}, {2.f, 2.f}});
+  kn::Tensor idx = kn::tensor({1, 0, 1});
+  kn::zeros({2, 3}); kn::ones({2, 3}); kn::full({2, 3}, 7.f); kn::rand({2, 3}); kn::randn({2, 3});
+  kn::arange(5); kn::randperm(10);
+  CHECK(F(a + b - a * b / b + (-a) + (a + 1.f) + 2.f * a + a / 2.f).size() == 4);
+  a += b; a -= b; a *= b; a /= b;
+  CHECK(F(a) == std::vector<float>{1, 2, 3, 4});
+  kn::matmul(a, b); a.matmul(b); a.t();
+  a.sum(); a.sum(1); a.sum(1, /*keepdim=*/true); a.mean(); a.mean(0);
+  a.exp(); a.log(); a.sqrt(); a.abs(); a.pow(2.f); a.sigmoid(); a.tanh(); a.relu();
+  kn::exp(a); kn::sigmoid(a);
+  a.max(); a.min(); a.argmax(1);
+  a == b; a != b; a > b; a < b; a == 2.f;
+  CHECK((a == b).sum().item<int64_t>() == 1);
+  a.to(kn::kFloat32); a.to(kn::kInt64); a.to(device);
+  a.index_select(0, idx); a.narrow(0, start, length); a.slice(0, start, end); a[i];
+  a.sizes(); a.size(0); a.dim(); a.numel(); a.sum().item<float>(); (a > 1.f).sum().item<int64_t>();
+  std::ostringstream os;
+  os << a;
+  CHECK(os.str() == "tensor([[1., 2.],\n        [3., 4.]])");
 }
