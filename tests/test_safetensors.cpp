@@ -50,6 +50,21 @@ TEST_CASE("int64 tensors and empty tensors round-trip", "[safetensors]") {
   CHECK(back[1].second.shape() == Shape{0, 4});
 }
 
+TEST_CASE("bool tensors round-trip as BOOL; a byte other than 0 or 1 is refused", "[safetensors]") {
+  NamedTensors t{{"mask", kn::tensor({1.f, 0.f, 2.f}) > 0.5f}};
+  const std::string bytes = safetensors::serialize(t);
+  CHECK(bytes.find("\"BOOL\"") != std::string::npos);
+  save_safetensors(tmp("bool.safetensors"), t);
+  auto back = load_safetensors(tmp("bool.safetensors"));
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].second.dtype() == Dtype::Bool);
+  CHECK(back[0].second.to(kInt64).to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1});
+  std::string bad = bytes;
+  bad[bad.size() - 1] = 2;  // the last element's byte
+  CHECK_THROWS_WITH(safetensors::parse(bad, "m.safetensors"),
+                    "m.safetensors: tensor 'mask': BOOL element 2 is the byte 2, not 0 or 1");
+}
+
 TEST_CASE("PyTorch's init.safetensors loads into the C++ model", "[safetensors]") {
   MLP m;
   load(m, test::fixture("torch-iris-seed1/init.safetensors"));
@@ -95,7 +110,7 @@ TEST_CASE("malformed files get one clear error each", "[safetensors][errors]") {
   CHECK(parse_error("{not json", data8).find("not valid JSON") != std::string::npos);
   CHECK(parse_error("[1,2]", "").find("JSON object") != std::string::npos);
   CHECK(parse_error(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", "1234") ==
-        "f.safetensors: tensor 'a': unsupported dtype 'F16' (kernelnet reads F32 and I64)");
+        "f.safetensors: tensor 'a': unsupported dtype 'F16' (kernelnet reads F32, I64 and BOOL)");
   CHECK(parse_error(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,4]}})", "1234").find("unknown dtype 'Q7'") !=
         std::string::npos);
   CHECK(parse_error(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data8) ==

@@ -26,7 +26,7 @@ namespace safetensors {
 constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;  // as the reference implementation
 constexpr uint64_t kMaxFileBytes = io::kMaxReadBytes;        // what load_safetensors reads by default: 2 GiB
 
-inline const char* dtype_tag(Dtype d) { return d == Dtype::Float32 ? "F32" : "I64"; }
+inline const char* dtype_tag(Dtype d) { return d == Dtype::Float32 ? "F32" : d == Dtype::Int64 ? "I64" : "BOOL"; }
 
 namespace detail {
 // A header value as an error message shows it: scalars as JSON, cut short; arrays and
@@ -81,12 +81,13 @@ inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_
     Dtype dtype;
     if (tag == "F32") dtype = Dtype::Float32;
     else if (tag == "I64") dtype = Dtype::Int64;
+    else if (tag == "BOOL") dtype = Dtype::Bool;
     else {
-      static const char* known[] = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+      static const char* known[] = {"U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
                                     "I32",  "U32", "F64", "U64"};
       const bool is_known = std::find(std::begin(known), std::end(known), tag) != std::end(known);
       throw Error(str(at, ": ", is_known ? "unsupported" : "unknown", " dtype '", tag,
-                      "' (kernelnet reads F32 and I64)"));
+                      "' (kernelnet reads F32, I64 and BOOL)"));
     }
     KN_CHECK(info.contains("shape") && info["shape"].is_array(), at, ": missing or non-array shape");
     Shape shape;
@@ -128,6 +129,16 @@ inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_
 }
 }  // namespace detail
 
+namespace detail {
+// A BOOL tensor holds bytes 0 and 1 only: any other byte is not a bool.
+inline void check_bools(const Tensor& t, const std::string& where, const std::string& name) {
+  if (t.dtype() != Dtype::Bool) return;
+  const auto* b = static_cast<const unsigned char*>(t.raw());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    KN_CHECK(b[i] <= 1, where, ": tensor '", name, "': BOOL element ", i, " is the byte ", int(b[i]), ", not 0 or 1");
+}
+}  // namespace detail
+
 // Parses a safetensors image (the whole file in memory). `where` names it in errors.
 inline NamedTensors parse(const std::string& bytes, const std::string& where) {
   const uint64_t header_len = detail::header_length(bytes.data(), bytes.size(), where);
@@ -137,6 +148,7 @@ inline NamedTensors parse(const std::string& bytes, const std::string& where) {
   for (const auto& e : detail::entries(bytes.data() + 8, header_len, data_size, where)) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     if (e.end > e.begin) std::memcpy(t.raw(), data + e.begin, e.end - e.begin);  // x86 and ARM are little-endian
+    detail::check_bools(t, where, e.name);
     out.push_back({e.name, t});
   }
   return out;
@@ -182,6 +194,7 @@ inline NamedTensors load_safetensors(const std::string& path, uint64_t max_bytes
   for (const auto& e : safetensors::detail::entries(header.data(), header_len, f.size() - 8 - header_len, path)) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     f.read_exact(t.raw(), e.end - e.begin);
+    safetensors::detail::check_bools(t, path, e.name);
     out.push_back({e.name, t});
   }
   return out;

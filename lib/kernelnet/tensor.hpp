@@ -290,8 +290,9 @@ inline Tensor Tensor::argmax(int dim) const {
 }
 
 inline float Tensor::item() const {
-  KN_CHECK(dtype() == Dtype::Float32 || dtype() == Dtype::Int64, "Tensor::item(): unsupported dtype");
-  return dtype() == Dtype::Float32 ? item<float>() : float(item<int64_t>());
+  if (dtype() == Dtype::Int64) return float(item<int64_t>());
+  if (dtype() == Dtype::Bool) return item<bool>() ? 1.0f : 0.0f;
+  return item<float>();
 }
 
 }  // namespace kn
