@@ -56,10 +56,9 @@ struct BinaryBackward : Node {
       case ops::Binary::Div: {
         send(0, a_shape, 1, &B, ops::Binary::Div);  // g / b
         if (GradSlot s = slot(1)) {                 // -g * a / b^2 = -(g * out) / b
-          Tensor go = Tensor::empty(out_shape, Dtype::Float32, d);
-          ops::binary(d, go.data<float>(), gop, operand<float>(out, out_shape), R, C, ops::Binary::Mul);
           Tensor tmp = Tensor::empty(out_shape, Dtype::Float32, d);
-          ops::binary(d, tmp.data<float>(), operand<float>(go, out_shape), B, R, C, ops::Binary::Div);
+          ops::binary(d, tmp.data<float>(), gop, operand<float>(out, out_shape), R, C, ops::Binary::Mul);
+          ops::binary(d, tmp.data<float>(), operand<float>(tmp, out_shape), B, R, C, ops::Binary::Div);  // in place
           sum_to(s, tmp, out_shape, b_shape, -1);
         }
         break;
@@ -78,8 +77,8 @@ inline Tensor binary(ops::Binary op, const char* what, const Tensor& a, float as
   // viewed flat. Otherwise PyTorch's broadcasting, up to 2-D.
   const bool flat = !(a.defined() && b.defined()) || a.shape() == b.shape();
   const Shape out_shape = flat ? ref.shape() : broadcast_shapes(what, a.shape(), b.shape());
-  const int64_t rows = flat ? 1 : as_2d(out_shape).first, cols = flat ? ref.numel() : as_2d(out_shape).second;
   const Shape view = flat ? Shape{ref.numel()} : out_shape;
+  const auto [rows, cols] = as_2d(view);
   Tensor out = Tensor::empty(out_shape, Dtype::Float32, ref.device());
   auto side = [&](const Tensor& t, float s) {
     return t.defined() ? operand<float>(flat ? t.data_view(view, 0) : t, view) : scalar_operand(s);

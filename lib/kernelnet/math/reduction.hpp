@@ -61,8 +61,7 @@ struct SumBackward : Node {
     ops::Operand<float> go;  // g broadcast back over what was reduced
     go.p = g.data<float>();
     go.row_stride = plan.keep_rows ? 1 : 0;
-    go.col_stride = plan.keep_cols ? 1 : 0;
-    if (plan.keep_rows && plan.keep_cols) go.row_stride = plan.cols;
+    go.col_stride = plan.keep_cols ? 1 : 0;  // (a plan never keeps both)
     deliver(s, [&](float* dst) {
       ops::binary(g.device(), dst, go, scalar_operand(alpha), plan.rows, plan.cols, ops::Binary::Mul);
     });
@@ -104,20 +103,18 @@ struct ExtremumBackward : Node {
     if (!s) return;
     const Device d = g.device();
     const int64_t n = x.numel();
-    ops::Operand<float> xo, oo, go, co;
-    xo.p = x.data<float>(), xo.row_stride = n, xo.col_stride = 1;
-    oo.p = out.data<float>(), go.p = g.data<float>();
-    Tensor tie = Tensor::empty(Shape{n}, Dtype::Bool, d), mask = Tensor::empty(Shape{n}, Dtype::Float32, d);
-    Tensor count = Tensor::empty(Shape{}, Dtype::Float32, d), share = Tensor::empty(Shape{n}, Dtype::Float32, d);
-    ops::compare_f32(d, tie.data<bool>(), xo, oo, 1, n, ops::Compare::Eq);
+    const Shape flat{n};
+    Tensor tie = Tensor::empty(flat, Dtype::Bool, d), mask = Tensor::empty(flat, Dtype::Float32, d);
+    Tensor count = Tensor::empty(Shape{}, Dtype::Float32, d);
+    // mask = (x == out) as floats, count = its sum, dx = mask * g / count.
+    ops::compare_f32(d, tie.data<bool>(), operand<float>(x.data_view(flat, 0), flat), operand<float>(out, flat), 1, n,
+                     ops::Compare::Eq);
     ops::cast(d, mask.data<float>(), ops::Scalar::Float32, tie.data<bool>(), ops::Scalar::Bool, n);
     ops::reduce(d, count.data<float>(), mask.data<float>(), 1, n, false, false, ops::Reduce::Sum, 1.0f, 0.0f);
-    ops::Operand<float> mo;
-    mo.p = mask.data<float>(), mo.row_stride = n, mo.col_stride = 1;
-    co.p = count.data<float>();
-    ops::binary(d, share.data<float>(), mo, go, 1, n, ops::Binary::Mul);
-    mo.p = share.data<float>();
-    deliver(s, [&](float* dst) { ops::binary(d, dst, mo, co, 1, n, ops::Binary::Div); });
+    ops::binary(d, mask.data<float>(), operand<float>(mask, flat), operand<float>(g, flat), 1, n, ops::Binary::Mul);
+    deliver(s, [&](float* dst) {
+      ops::binary(d, dst, operand<float>(mask, flat), operand<float>(count, flat), 1, n, ops::Binary::Div);
+    });
   }
   void release() override { x = out = Tensor(); }
 };
