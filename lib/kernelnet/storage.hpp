@@ -20,12 +20,16 @@ namespace kn {
 
 class Storage {
  public:
+  static constexpr std::size_t kAlignment = 64;
   Storage() = default;
   Storage(std::size_t bytes, Device device) : device_(device) {
     if (device.is_cpu()) {
       bytes_ = bytes;
       if (bytes > 0) {
-        data_ = std::malloc(bytes);
+        // 64-byte aligned (a cache line; PyTorch's CPU allocator does the same): the CPU
+        // ops' vectorised loops then split a tensor the same way whatever its address, so
+        // a run repeats bit for bit (resuming from a checkpoint relies on it).
+        data_ = std::aligned_alloc(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
         if (!data_) throw Error(str("out of host memory allocating ", bytes, " bytes"));
       }
     } else {
