@@ -60,8 +60,10 @@ struct Entry {
 };
 
 // The tensors a JSON header lists, in file order, checked against a data section of
-// `data_size` bytes: in range, not overlapping, covering it all.
-inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_t data_size, const std::string& where) {
+// `data_size` bytes: in range, not overlapping, covering it all. With `metadata`, the
+// header's "__metadata__" is also read there; it must map names to strings.
+inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_t data_size, const std::string& where,
+                                  std::map<std::string, std::string>* metadata = nullptr) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(json, json + header_len);
@@ -72,7 +74,16 @@ inline std::vector<Entry> entries(const char* json, uint64_t header_len, uint64_
   std::vector<Entry> list;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      if (!metadata) continue;
+      KN_CHECK(it.value().is_object(), where, ": __metadata__ must be an object of strings");
+      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+        KN_CHECK(m.value().is_string(), where, ": __metadata__ entry '", m.key(), "' must be a string, got ",
+                 brief(m.value()));
+        (*metadata)[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
     const auto& info = it.value();
     const std::string at = str(where, ": tensor '", name, "'");
     KN_CHECK(info.is_object(), at, ": expected an object with dtype, shape and data_offsets");
@@ -154,8 +165,9 @@ inline NamedTensors parse(const std::string& bytes, const std::string& where) {
   return out;
 }
 
-// The bytes of a safetensors file holding `tensors` in the given order.
-inline std::string serialize(const NamedTensors& tensors) {
+// The bytes of a safetensors file holding `tensors` in the given order, and `metadata`
+// (with "format": "pt", as PyTorch's files have).
+inline std::string serialize(const NamedTensors& tensors, const std::map<std::string, std::string>& metadata = {}) {
   nlohmann::ordered_json header;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
@@ -166,6 +178,7 @@ inline std::string serialize(const NamedTensors& tensors) {
     offset += t.nbytes();
   }
   header["__metadata__"] = {{"format", "pt"}};
+  for (const auto& [key, value] : metadata) header["__metadata__"][key] = value;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
   std::string out(8, '\0');
@@ -180,29 +193,50 @@ inline std::string serialize(const NamedTensors& tensors) {
 
 }  // namespace safetensors
 
+// A safetensors file as read: its tensors in file order, and its metadata.
+struct SafetensorsFile {
+  NamedTensors tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+namespace safetensors::detail {
 // Reads the header first and checks it against the file's size, then reads each tensor
 // straight into its own memory: a header that claims more than the file holds fails
-// before anything big is allocated. A file over max_bytes (default 2 GiB) is refused.
-inline NamedTensors load_safetensors(const std::string& path, uint64_t max_bytes = safetensors::kMaxFileBytes) {
+// before anything big is allocated. A file over max_bytes is refused. With `metadata`,
+// the header's metadata is read (and checked) too.
+inline NamedTensors read(const std::string& path, uint64_t max_bytes, std::map<std::string, std::string>* metadata) {
   io::InFile f(path, "the safetensors file", max_bytes, "the max_bytes argument of kn::load_safetensors");
   char first8[8] = {};
   if (f.size() >= 8) f.read_exact(first8, 8);
-  const uint64_t header_len = safetensors::detail::header_length(first8, f.size(), path);
+  const uint64_t header_len = header_length(first8, f.size(), path);
   std::string header(header_len, '\0');
   f.read_exact(header.data(), header.size());
   NamedTensors out;  // in file order, which the checks made contiguous
-  for (const auto& e : safetensors::detail::entries(header.data(), header_len, f.size() - 8 - header_len, path)) {
+  for (const auto& e : entries(header.data(), header_len, f.size() - 8 - header_len, path, metadata)) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     f.read_exact(t.raw(), e.end - e.begin);
-    safetensors::detail::check_bools(t, path, e.name);
+    check_bools(t, path, e.name);
     out.push_back({e.name, t});
   }
   return out;
 }
+}  // namespace safetensors::detail
+
+// A file's tensors (its metadata is not looked at). Default cap: 2 GiB.
+inline NamedTensors load_safetensors(const std::string& path, uint64_t max_bytes = safetensors::kMaxFileBytes) {
+  return safetensors::detail::read(path, max_bytes, nullptr);
+}
+// Its tensors and its metadata (which must map names to strings).
+inline SafetensorsFile read_safetensors(const std::string& path, uint64_t max_bytes = safetensors::kMaxFileBytes) {
+  SafetensorsFile out;
+  out.tensors = safetensors::detail::read(path, max_bytes, &out.metadata);
+  return out;
+}
 
 // Written through a temporary file and a rename: never half-written.
-inline void save_safetensors(const std::string& path, const NamedTensors& tensors) {
-  const std::string bytes = safetensors::serialize(tensors);
+inline void save_safetensors(const std::string& path, const NamedTensors& tensors,
+                             const std::map<std::string, std::string>& metadata = {}) {
+  const std::string bytes = safetensors::serialize(tensors, metadata);
   io::write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
 }
 
