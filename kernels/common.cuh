@@ -156,6 +156,28 @@ __device__ __forceinline__ float warp_max(float v, int lanes = kWarp) {
   for (int offset = 1; offset < lanes; offset *= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
   return v;
 }
+
+// The sum of v over the block's threads (a power-of-two block of at most kThreads), in a
+// fixed tree of halves in `shared` (kThreads doubles), so the same bits on every run;
+// every thread gets it, and `shared` may be reused at once.
+__device__ __forceinline__ double block_sum(double v, double* shared) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (int(threadIdx.x) < half) shared[threadIdx.x] += shared[threadIdx.x + half];
+    __syncthreads();
+  }
+  const double total = shared[0];
+  __syncthreads();
+  return total;
+}
+// The sum of partial[0 .. count) by one block: each thread adds every blockDim.x-th,
+// then block_sum. The order is fixed, so every block that calls it gets the same bits.
+__device__ __forceinline__ double block_sum_of(const double* partial, int count, double* shared) {
+  double acc = 0.0;
+  for (int i = int(threadIdx.x); i < count; i += blockDim.x) acc += partial[i];
+  return block_sum(acc, shared);
+}
 #endif  // __CUDACC__
 
 }  // namespace kn::cuda::detail

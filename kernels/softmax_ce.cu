@@ -62,15 +62,8 @@ __global__ void softmax_ce_rows_kernel(double* partial, float* dlogits, const fl
 // gives 0 / 0 = NaN, as the CPU twin does.
 __global__ void softmax_ce_finish_kernel(float* loss, const double* partial, int blocks, int rows) {
   __shared__ double sums[detail::kThreads];
-  double total = 0.0;
-  for (int i = threadIdx.x; i < blocks; i += blockDim.x) total += partial[i];
-  sums[threadIdx.x] = total;
-  __syncthreads();
-  for (int half = blockDim.x / 2; half > 0; half /= 2) {
-    if (threadIdx.x < half) sums[threadIdx.x] += sums[threadIdx.x + half];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) loss[0] = float(sums[0] / double(rows));
+  const double total = detail::block_sum_of(partial, blocks, sums);
+  if (threadIdx.x == 0) loss[0] = float(total / double(rows));
 }
 
 // dloss is read on the device: the backward never waits for the host to learn it.

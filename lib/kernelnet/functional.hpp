@@ -1,4 +1,5 @@
-// The differentiable ops: kn::linear, kn::relu, kn::cross_entropy.
+// The differentiable ops: kn::linear, kn::relu, kn::cross_entropy, kn::dropout,
+// kn::mse_loss.
 //
 // Each one checks its inputs, runs the forward through the ops (ops/<op>.hpp) and,
 // when a gradient is needed, records a Node whose backward runs the backward ops.
@@ -8,9 +9,12 @@
 
 #include <kernelnet/autograd.hpp>
 #include <kernelnet/ops/bias.hpp>
+#include <kernelnet/ops/dropout.hpp>
 #include <kernelnet/ops/gemm.hpp>
+#include <kernelnet/ops/mse.hpp>
 #include <kernelnet/ops/relu.hpp>
 #include <kernelnet/ops/softmax_ce.hpp>
+#include <kernelnet/random.hpp>
 #include <kernelnet/tensor.hpp>
 
 namespace kn {
@@ -140,6 +144,78 @@ inline Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
     auto node = std::make_shared<CrossEntropyBackward>();
     node->dlogits = std::move(dlogits);
     record(loss, std::move(node), logits);
+  }
+  return loss;
+}
+
+// --- dropout: in training, each element is zeroed with probability p and the others are
+// scaled by 1 / (1 - p) (F.dropout). The mask comes from the Philox generator's
+// (seed, offset) (<kernelnet/random.hpp>), is the same on every device, and is not
+// stored: the backward recomputes it from the pair.
+struct DropoutBackward : Node {
+  double p = 0;
+  PhiloxState rng;
+  const char* name() const override { return "NativeDropoutBackward0"; }
+  void backward(const Tensor& dy) override {
+    if (GradSlot dx = slot(0))
+      ops::dropout_backward(dy.device(), dx.buffer.data<float>(), dy.data<float>(), dy.numel(), p, rng.seed,
+                            rng.offset, dx.beta);
+  }
+};
+
+// Not training, p == 0 or an empty input: the input itself, as F.dropout returns it.
+// Otherwise a new tensor, and the call takes the generator's next offset (so p == 1,
+// which draws nothing and zeroes everything, takes none).
+inline Tensor dropout(const Tensor& x, double p = 0.5, bool training = true) {
+  detail::check_float("dropout", x, "input");
+  KN_CHECK(p >= 0.0 && p <= 1.0, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0.0 || x.numel() == 0) return x;
+  const PhiloxState rng = p < 1.0 ? detail::take_philox_offset() : philox_state();
+  Tensor y = Tensor::empty(x.shape(), Dtype::Float32, x.device());
+  ops::dropout_forward(x.device(), y.data<float>(), x.data<float>(), x.numel(), p, rng.seed, rng.offset);
+  if (needs_grad(x)) {
+    auto node = std::make_shared<DropoutBackward>();
+    node->p = p;
+    node->rng = rng;
+    record(y, std::move(node), x);
+  }
+  return y;
+}
+
+// --- mse_loss: mean over every element of (input - target)^2 (F.mse_loss, mean
+// reduction). Like cross_entropy, the forward writes the gradient with respect to the
+// input, 2 (input - target) / n, when one is needed, and backward only scales it: by
+// dloss for the input, by -dloss for the target.
+struct MseLossBackward : Node {
+  Tensor dinput;
+  const char* name() const override { return "MseLossBackward0"; }
+  void backward(const Tensor& dloss) override {
+    const float signs[2] = {1.0f, -1.0f};
+    for (size_t i = 0; i < 2; ++i)
+      if (GradSlot d = slot(i))
+        ops::mse_backward(dloss.device(), d.buffer.data<float>(), dinput.data<float>(), dloss.data<float>(),
+                          dinput.numel(), signs[i], d.beta);
+  }
+  void release() override { dinput = Tensor(); }
+};
+
+inline Tensor mse_loss(const Tensor& input, const Tensor& target) {
+  detail::check_float("mse_loss", input, "input");
+  detail::check_float("mse_loss", target, "target");
+  KN_CHECK(input.shape() == target.shape(), "mse_loss: input shape ", input.shape().str(), " and target shape ",
+           target.shape().str(), " differ; kernelnet does not broadcast them (PyTorch warns that it would, and "
+           "the result is rarely what was meant): give the target the input's shape");
+  detail::check_same_device("mse_loss", input, "input", target, "target");
+  const Device d = input.device();
+  const bool grad = needs_grad(input, target);
+  Tensor loss = Tensor::empty(Shape{}, Dtype::Float32, d);
+  Tensor dinput = grad ? Tensor::empty(input.shape(), Dtype::Float32, d) : Tensor();
+  ops::mse_forward(d, loss.data<float>(), grad ? dinput.data<float>() : nullptr, input.data<float>(),
+                   target.data<float>(), input.numel());
+  if (grad) {
+    auto node = std::make_shared<MseLossBackward>();
+    node->dinput = std::move(dinput);
+    record(loss, std::move(node), input, target);
   }
   return loss;
 }

@@ -1,4 +1,5 @@
-// The built-in layers: kn::Linear, kn::ReLU, kn::Sequential.
+// The built-in layers: kn::Linear, kn::ReLU, kn::Sigmoid, kn::Tanh, kn::Dropout,
+// kn::Sequential.
 #pragma once
 #include <cmath>
 #include <memory>
@@ -7,6 +8,7 @@
 #include <utility>
 
 #include <kernelnet/functional.hpp>
+#include <kernelnet/math/pointwise.hpp>
 #include <kernelnet/module.hpp>
 #include <kernelnet/random.hpp>
 
@@ -64,6 +66,41 @@ class ReLU : public Module {
   ReLU(ReLU&&) = default;
   Tensor forward(const Tensor& x) override { return relu(x); }
   std::string describe() const override { return "ReLU"; }
+};
+
+// nn.Sigmoid and nn.Tanh: the tensor ops x.sigmoid() and x.tanh() (<kernelnet/math/pointwise.hpp>)
+// as layers.
+class Sigmoid : public Module {
+ public:
+  Sigmoid() = default;
+  Sigmoid(Sigmoid&&) = default;
+  Tensor forward(const Tensor& x) override { return x.sigmoid(); }
+  std::string describe() const override { return "Sigmoid"; }
+};
+class Tanh : public Module {
+ public:
+  Tanh() = default;
+  Tanh(Tanh&&) = default;
+  Tensor forward(const Tensor& x) override { return x.tanh(); }
+  std::string describe() const override { return "Tanh"; }
+};
+
+// nn.Dropout: kn::dropout(x, p, is_training()). In training (a module's default) each
+// element is zeroed with probability p and the others scaled by 1 / (1 - p); after
+// eval() it returns its input unchanged. Its masks come from the generator that
+// kn::manual_seed seeds (<kernelnet/random.hpp>).
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5) : p_(p) {
+    KN_CHECK(p >= 0.0 && p <= 1.0, "Dropout: p must be in [0, 1], got ", p);
+  }
+  Dropout(Dropout&&) = default;
+  Tensor forward(const Tensor& x) override { return dropout(x, p_, is_training()); }
+  std::string describe() const override { return str("Dropout(p=", p_, ")"); }
+  double p() const { return p_; }
+
+ private:
+  double p_;
 };
 
 // Runs its modules in order; they are named "0", "1", ... as in nn.Sequential.
