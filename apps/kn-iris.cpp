@@ -5,12 +5,14 @@
 //   kn-iris --trace-epochs 1 --epochs 1  # what each layer runs, op by op (to stderr)
 //   kn-iris --mode graph             # one CUDA graph launch per epoch; --mode fused: one kernel in all
 //   kn-iris --batch-size 16 --epochs 300 --lr 0.1   # shuffled mini-batches, one SGD step per batch
+//   kn-iris --optimizer adam --lr 0.01 --epochs 2000   # or sgd --momentum 0.9, adamw --weight-decay 0.01
 //
 // Ends with one machine-readable line, then (without --quiet) one line that sets it
 // beside the lesson's PyTorch figures:
 //   result device=cpu epochs=20000 time_s=... us_per_epoch=... final_loss=... test_acc=... mode=eager
 // (with --batch-size N > 0, "batch_size=N " comes before mode=; final_loss is then the last
-// epoch's row-weighted mean of its batch losses)
+// epoch's row-weighted mean of its batch losses; with anything but plain SGD,
+// "optimizer=NAME momentum=M weight_decay=W " comes there too)
 //   lesson: PyTorch took 3 s on the CPU (150 us/epoch) and 22 s on a GPU ...
 #include <cstdio>
 #include <string>
@@ -34,7 +36,16 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "cpu, cuda, or auto (cuda when a device is present)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--epochs", cfg.epochs, "Training epochs")->check(CLI::Range(1, 100000000));
-  app.add_option("--lr", cfg.lr, "SGD learning rate")->check(kn::cli::real_range(0, 1e6));
+  app.add_option("--lr", cfg.lr, "Learning rate (of whichever --optimizer)")->check(kn::cli::real_range(0, 1e6));
+  app.add_option("--optimizer", cfg.optimizer,
+                 "sgd (the lesson's: torch.optim.SGD), adam or adamw (torch.optim.Adam, AdamW; betas 0.9, 0.999, eps "
+                 "1e-8). Anything but plain SGD trains with --mode eager")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  app.add_option("--momentum", cfg.momentum, "SGD momentum (0: none, the lesson's)")->check(kn::cli::real_range(0, 1e6));
+  app.add_option("--weight-decay", cfg.weight_decay,
+                 "Weight decay: SGD's and Adam's L2 term on the gradient, AdamW's decoupled decay (default 0; "
+                 "PyTorch's AdamW default is 1e-2)")
+      ->check(kn::cli::real_range(0, 1e6));
   app.add_option("--batch-size", cfg.batch_size,
                  "Rows per SGD step: 0 the full batch (the lesson, one step per epoch); N > 0 shuffled mini-batches "
                  "of N, a new order every epoch (seeded by --seed), one step per batch; --mode eager only")
@@ -70,6 +81,13 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Print only the result line");
   // Flags that parse alone but not together: usage errors (exit 2) too, before any work.
   app.callback([&] {
+    if (cfg.momentum != 0.0 && cfg.optimizer != "sgd")
+      throw CLI::ValidationError("--momentum", "is SGD's; --optimizer " + cfg.optimizer +
+                                 " has betas (0.9, 0.999) instead");
+    if (!cfg.plain_sgd() && mode != "eager")
+      throw CLI::ValidationError("--optimizer", cfg.optimizer + (cfg.momentum != 0.0 ? " with --momentum" : "") +
+                                 (cfg.weight_decay != 0.0 ? " with --weight-decay" : "") +
+                                 " trains with --mode eager only; --mode " + mode + " runs plain SGD");
     if (cfg.batch_size > 0 && mode != "eager")
       throw CLI::ValidationError("--batch-size", std::to_string(cfg.batch_size) + " trains with --mode eager only; "
                                  "--mode " + mode + " runs the full batch (--batch-size 0)");
@@ -140,7 +158,13 @@ int main(int argc, char** argv) {
                   (long long)r.stats.launches, (long long)r.stats.syncs, (long long)r.stats.h2d_bytes,
                   (long long)r.stats.d2h_bytes);
     if (!quiet) std::printf("test accuracy: %.4f\n", r.test_acc);
-    const std::string batch = cfg.batch_size > 0 ? "batch_size=" + std::to_string(cfg.batch_size) + " " : "";
+    std::string batch = cfg.batch_size > 0 ? "batch_size=" + std::to_string(cfg.batch_size) + " " : "";
+    if (!cfg.plain_sgd()) {
+      char opt[160];
+      std::snprintf(opt, sizeof opt, "optimizer=%s momentum=%g weight_decay=%g ", cfg.optimizer.c_str(), cfg.momentum,
+                    cfg.weight_decay);
+      batch += opt;
+    }
     std::printf("result device=%s epochs=%d time_s=%.4f us_per_epoch=%.2f final_loss=%.6f test_acc=%.4f %smode=%s\n",
                 cfg.device.is_cuda() ? "cuda" : "cpu", cfg.epochs, r.time_s, r.time_s * 1e6 / cfg.epochs,
                 r.final_loss, r.test_acc, batch.c_str(), kn::iris::mode_name(r.mode));

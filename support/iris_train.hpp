@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,13 @@ struct Config {
   // in a new random order (kn::data::DataLoader seeded with `seed`), one step per batch of
   // N rows (the last one smaller); the epoch's loss is the row-weighted mean of its batches'.
   int batch_size = 0;
+  // The optimiser: "sgd" (the lesson's, plain unless momentum or weight_decay is set),
+  // "adam" or "adamw" (lr is theirs too; momentum is SGD's only). Not plain SGD: eager
+  // mode only.
+  std::string optimizer = "sgd";
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  bool plain_sgd() const { return optimizer == "sgd" && momentum == 0.0 && weight_decay == 0.0; }
   // A recorded loss this many times the first one prints one warning (stderr) and
   // training goes on; a NaN or infinite loss stops it. 0: no warning.
   double warn_growth = 1000;
@@ -138,10 +146,21 @@ inline Tensor element(const Tensor& log, int64_t slot) {
   return out;
 }
 
+// The optimiser Config names (checked by train()).
+inline std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<Tensor> params) {
+  if (cfg.optimizer == "adam")
+    return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  if (cfg.optimizer == "adamw")
+    return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  return std::make_unique<optim::SGD>(std::move(params),
+                                      optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+}
+
 // The lesson's loop. Returns the last epoch's loss, still on the device.
 inline Tensor train_eager(const Config& cfg, MLP& model, const Tensor& X, const Tensor& y, Recorder& record) {
   CrossEntropyLoss criterion;
-  optim::SGD optimizer(model.parameters(), cfg.lr);
+  auto owned = make_optimizer(cfg, model.parameters());
+  optim::Optimizer& optimizer = *owned;
   Tensor loss;
   for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
     trace::Step traced(epoch <= cfg.trace_epochs, "epoch", epoch);
@@ -160,7 +179,8 @@ inline Tensor train_eager(const Config& cfg, MLP& model, const Tensor& X, const 
 // only in the epochs whose loss is read, and the last. Returns the last epoch's loss.
 inline Tensor train_minibatch(const Config& cfg, MLP& model, const Tensor& X, const Tensor& y, Recorder& record) {
   CrossEntropyLoss criterion;
-  optim::SGD optimizer(model.parameters(), cfg.lr);
+  auto owned = make_optimizer(cfg, model.parameters());
+  optim::Optimizer& optimizer = *owned;
   data::DataLoader loader(data::TensorDataset(X, y),
                           data::DataLoaderOptions().batch_size(cfg.batch_size).shuffle(true).seed(cfg.seed));
   Tensor epoch_loss;
@@ -282,6 +302,13 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
            "epoch in one kernel); trace more epochs with --mode eager");
   KN_CHECK(cfg.batch_size == 0 || cfg.mode == Mode::Eager, "--batch-size ", cfg.batch_size, " trains with --mode eager "
            "only; --mode ", mode_name(cfg.mode), " runs the full batch (--batch-size 0)");
+  KN_CHECK(cfg.optimizer == "sgd" || cfg.optimizer == "adam" || cfg.optimizer == "adamw", "unknown optimizer '",
+           cfg.optimizer, "': sgd, adam or adamw");
+  KN_CHECK(cfg.momentum == 0.0 || cfg.optimizer == "sgd", "--momentum is SGD's; ", cfg.optimizer,
+           " has betas (0.9, 0.999) instead");
+  KN_CHECK(cfg.plain_sgd() || cfg.mode == Mode::Eager, "--mode ", mode_name(cfg.mode), " trains with plain SGD only; --optimizer ",
+           cfg.optimizer, cfg.momentum != 0.0 ? " with --momentum" : "", cfg.weight_decay != 0.0 ? " with --weight-decay" : "",
+           " needs --mode eager");
   KN_CHECK(cfg.mode != Mode::Graph || !trace::enabled(), "--mode graph cannot run while tracing (KN_TRACE=1): the "
            "trace waits for every kernel, which a CUDA graph capture forbids; trace with --mode eager");
   data::Dataset ds = data::load_iris(cfg.data);

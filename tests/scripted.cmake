@@ -70,6 +70,10 @@ add_test(NAME "kn-iris: --batch-size 16 trains on shuffled mini-batches, the los
           -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris_batch.cmake)
 set_tests_properties("kn-iris: --batch-size 16 trains on shuffled mini-batches, the loss row-weighted" PROPERTIES
                      LABELS gpu)
+# --- Optimisers (docs/optim.md): kn-iris --optimizer, --momentum, --weight-decay against PyTorch.
+add_test(NAME "kn-iris: --optimizer sgd|adam|adamw, --momentum, --weight-decay end where PyTorch does"
+  COMMAND ${CMAKE_COMMAND} -DAPP=$<TARGET_FILE:kn-iris> -DFIXTURE=${CMAKE_CURRENT_SOURCE_DIR}/fixtures/torch-optim.json
+          -DOUT=${CMAKE_CURRENT_BINARY_DIR}/kn-iris-optim-out -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/kn_iris_optim.cmake)
 add_test(NAME "example: minibatch (DataLoader, batches of 16, CPU)"
   COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:minibatch> "-DARGS=--device;cpu"
           -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/minibatch.cmake)

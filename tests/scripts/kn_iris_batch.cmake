@@ -5,24 +5,6 @@ file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
 include(${CMAKE_CURRENT_LIST_DIR}/kn_iris_expect.cmake)
 
-# final_loss (printed with 6 decimals) of the last run, in millionths: CMake's maths is integer.
-function(final_loss_micro var)
-  if(NOT last MATCHES "final_loss=([0-9]+)\\.([0-9]+) ")
-    message(FATAL_ERROR "no final_loss in:\n${last}")
-  endif()
-  math(EXPR v "${CMAKE_MATCH_1} * 1000000 + 1${CMAKE_MATCH_2} - 1000000")  # the leading 1 keeps zeros decimal
-  set(${var} ${v} PARENT_SCOPE)
-endfunction()
-function(expect_close a b tolerance what)
-  math(EXPR d "${a} - ${b}")
-  if(d LESS 0)
-    math(EXPR d "-${d}")
-  endif()
-  if(d GREATER tolerance)
-    message(FATAL_ERROR "${what}: final losses ${a} and ${b} (millionths) differ by more than ${tolerance}")
-  endif()
-endfunction()
-
 # --help: the default is the lesson's full batch.
 expect(0 "--batch-size INT:INT in \\[0 - 1073741824\\]=0" --help)
 
