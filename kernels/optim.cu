@@ -41,7 +41,7 @@ __global__ void sgd_momentum_kernel(const __grid_constant__ SgdMomentumBatch bat
   }
 }
 
-// 48 tensors of 5 pointers, a size and two floats: 2.9 KB.
+// 48 tensors of 5 pointers, a size, two floats and a flag: 2.9 KB.
 constexpr int kAdamTensors = 48;
 struct AdamBatch {
   float* params[kAdamTensors];
@@ -52,6 +52,7 @@ struct AdamBatch {
   int64_t sizes[kAdamTensors];
   float step_size[kAdamTensors];
   float bc2_sqrt[kAdamTensors];
+  uint8_t fresh[kAdamTensors];
   detail::BlockMap<kAdamTensors> map;
 };
 
@@ -63,18 +64,19 @@ __global__ void adam_kernel(const __grid_constant__ AdamBatch batch, ops::AdamHy
   float* __restrict__ v = batch.exp_avg_sq[t];
   float* __restrict__ vmax = batch.max_exp_avg_sq[t];
   const float minus_step = -batch.step_size[t], bc2 = batch.bc2_sqrt[t];
+  const bool first = batch.fresh[t] != 0;  // the moments start at 0 and are not read
   const int64_t n = batch.sizes[t], stride = batch.map.stride(t);
   for (int64_t j = batch.map.start(t); j < n; j += stride) {
     float pj = p[j];
     if (h.decay != 1.0f) pj = __fmul_rn(pj, h.decay);
     const float gj = h.weight_decay != 0.0f ? fmaf(pj, h.weight_decay, g[j]) : g[j];
-    const float mj = fmaf(gj, h.one_minus_beta1, __fmul_rn(m[j], h.beta1));
-    const float vj = __fadd_rn(__fmul_rn(v[j], h.beta2), __fmul_rn(__fmul_rn(h.one_minus_beta2, gj), gj));
+    const float mj = fmaf(gj, h.one_minus_beta1, __fmul_rn(first ? 0.0f : m[j], h.beta1));
+    const float vj = __fadd_rn(__fmul_rn(first ? 0.0f : v[j], h.beta2), __fmul_rn(__fmul_rn(h.one_minus_beta2, gj), gj));
     m[j] = mj;
     v[j] = vj;
     float s = vj;
     if (h.amsgrad) {
-      s = fmaxf(vmax[j], vj);
+      s = fmaxf(first ? 0.0f : vmax[j], vj);
       vmax[j] = s;
     }
     const float denom = __fadd_rn(__fdiv_rn(sqrtf(s), bc2), h.eps);
@@ -102,8 +104,8 @@ void sgd_momentum_step(float* const* params, const float* const* grads, float* c
 }
 
 void adam_step(float* const* params, const float* const* grads, float* const* exp_avg, float* const* exp_avg_sq,
-               float* const* max_exp_avg_sq, const float* step_size, const float* bc2_sqrt, const int64_t* sizes,
-               int count, ops::AdamHyper h, int device) {
+               float* const* max_exp_avg_sq, const uint8_t* fresh, const float* step_size, const float* bc2_sqrt,
+               const int64_t* sizes, int count, ops::AdamHyper h, int device) {
   AdamBatch batch{};
   detail::in_batches(
       batch, sizes, count, detail::resident_blocks(device, detail::kThreads),
@@ -115,6 +117,7 @@ void adam_step(float* const* params, const float* const* grads, float* const* ex
         batch.max_exp_avg_sq[t] = h.amsgrad ? max_exp_avg_sq[i] : nullptr;
         batch.step_size[t] = step_size[i];
         batch.bc2_sqrt[t] = bc2_sqrt[i];
+        batch.fresh[t] = fresh[i];
         batch.sizes[t] = sizes[i];
       },
       [&](const AdamBatch& b) { KN_LAUNCH(adam_kernel, device, dim3(b.map.blocks()), detail::kThreads, 0, b, h); });

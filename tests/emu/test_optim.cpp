@@ -2,8 +2,8 @@
 // adam_kernel, and clip.cu's two kernels; sgd.cu's is in test_reductions.cpp), each against the CPU
 // backend (kn::cpu) over lists of tensors of odd sizes (an empty one among them, and more
 // tensors than one launch takes, so the batches split), on a 1-SM device (each thread
-// loops) and a 132-SM one. A fresh momentum buffer and the norm's output are poisoned
-// with NaN: the kernels must write them before reading.
+// loops) and a 132-SM one. A fresh momentum buffer, fresh Adam moments and the norm's
+// output are poisoned with NaN: the kernels must write them before reading.
 #include <cstdint>
 #include <vector>
 
@@ -89,7 +89,7 @@ TEST_CASE("sgd_momentum_step matches the CPU: first step, later steps, Nesterov,
   }
 }
 
-TEST_CASE("adam_step matches the CPU: Adam, L2, amsgrad, AdamW's decoupled decay", "[emu][optim]") {
+TEST_CASE("adam_step matches the CPU: first step, later steps, Adam, L2, amsgrad, AdamW's decoupled decay", "[emu][optim]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
     for (const auto& sizes : {kFew, many(50)}) {
@@ -100,16 +100,23 @@ TEST_CASE("adam_step matches the CPU: Adam, L2, amsgrad, AdamW's decoupled decay
         if (variant == 2) h.decay = 1.0f - 0.01f * 0.1f;
         INFO(sms << " SMs, " << sizes.size() << " tensors, variant " << variant);
         Tensors p(sizes, 40), g(sizes, 50), m(sizes, 60, -0.1f, 0.1f), v(sizes, 70, 0.0f, 0.01f),
-            vmax(sizes, 80, 0.0f, 0.01f);
+            vmax(sizes, 80, 0.0f, 0.01f);  // the host's values only matter where a step is not fresh
         const int count = int(sizes.size());
         std::vector<float> step_size(sizes.size()), bc2(sizes.size());
         for (size_t i = 0; i < sizes.size(); ++i) step_size[i] = 0.01f * float(i % 5 + 1), bc2[i] = 0.1f + 0.01f * float(i % 7);
-        kn::cuda::adam_step(p.dev_ptrs().data(), const_ptrs(g.dev_ptrs()).data(), m.dev_ptrs().data(),
-                            v.dev_ptrs().data(), vmax.dev_ptrs().data(), step_size.data(), bc2.data(), sizes.data(),
-                            count, h, 0);
-        kn::cpu::adam_step(p.host_ptrs().data(), const_ptrs(g.host_ptrs()).data(), m.host_ptrs().data(),
-                           v.host_ptrs().data(), vmax.host_ptrs().data(), step_size.data(), bc2.data(), sizes.data(),
-                           count, h);
+        // Step 1 of a fresh state (the moments poisoned: they must not be read), then a
+        // step from the moments it left, and one from moments given (half the tensors fresh).
+        for (int step = 0; step < 3; ++step) {
+          std::vector<uint8_t> fresh(sizes.size());
+          for (size_t i = 0; i < sizes.size(); ++i) fresh[i] = step == 0 || (step == 2 && i % 2 == 0);
+          if (step == 0) m.poison(), v.poison(), vmax.poison();
+          kn::cuda::adam_step(p.dev_ptrs().data(), const_ptrs(g.dev_ptrs()).data(), m.dev_ptrs().data(),
+                              v.dev_ptrs().data(), vmax.dev_ptrs().data(), fresh.data(), step_size.data(), bc2.data(),
+                              sizes.data(), count, h, 0);
+          kn::cpu::adam_step(p.host_ptrs().data(), const_ptrs(g.host_ptrs()).data(), m.host_ptrs().data(),
+                             v.host_ptrs().data(), vmax.host_ptrs().data(), fresh.data(), step_size.data(), bc2.data(),
+                             sizes.data(), count, h);
+        }
         p.check(1e-6, 1e-5);
         m.check(1e-7, 1e-6);
         v.check(1e-9, 1e-6);

@@ -21,6 +21,8 @@
 //
 // adam_step, hyper-parameters h, per-tensor step_size[i] = lr / (1 - beta1^step) and
 // bc2_sqrt[i] = sqrt(1 - beta2^step) (each parameter counts its own steps, as in PyTorch):
+//   fresh[i] (the parameter's first step): m, v and vmax are taken as 0, not read, so
+//   that the state needs no zeroing launch before the first step
 //   if h.decay != 1: p = p * decay               AdamW: p.mul_(1 - lr * weight_decay)
 //   if h.weight_decay != 0: g = g + weight_decay * p          Adam's L2 term, on the gradient
 //   m = m * beta1 + one_minus_beta1 * g                       exp_avg.mul_(b1).add_(g, alpha=1-b1)
@@ -80,8 +82,8 @@ inline void sgd_momentum_step(float* const* params, const float* const* grads, f
 }
 
 inline void adam_step(float* const* params, const float* const* grads, float* const* exp_avg, float* const* exp_avg_sq,
-                      float* const* max_exp_avg_sq, const float* step_size, const float* bc2_sqrt,
-                      const int64_t* sizes, int count, ops::AdamHyper h) {
+                      float* const* max_exp_avg_sq, const uint8_t* fresh, const float* step_size,
+                      const float* bc2_sqrt, const int64_t* sizes, int count, ops::AdamHyper h) {
   for (int i = 0; i < count; ++i) {
     float* p = params[i];
     const float* g = grads[i];
@@ -89,14 +91,16 @@ inline void adam_step(float* const* params, const float* const* grads, float* co
     float* v = exp_avg_sq[i];
     float* vmax = h.amsgrad ? max_exp_avg_sq[i] : nullptr;
     const float bc2 = bc2_sqrt[i], minus_step = -step_size[i];
+    const bool first = fresh[i] != 0;
     for (int64_t j = 0; j < sizes[i]; ++j) {
       float pj = p[j];
       if (h.decay != 1.0f) pj = pj * h.decay;                                   // AdamW: p.mul_(1 - lr * wd)
       const float gj = h.weight_decay != 0.0f ? std::fma(pj, h.weight_decay, g[j]) : g[j];
-      m[j] = std::fma(gj, h.one_minus_beta1, m[j] * h.beta1);                   // m.mul_(b1).add_(g, alpha=1-b1)
-      v[j] = v[j] * h.beta2 + (h.one_minus_beta2 * gj) * gj;                    // v.mul_(b2).addcmul_(g, g, 1-b2)
+      const float m0 = first ? 0.0f : m[j], v0 = first ? 0.0f : v[j];
+      m[j] = std::fma(gj, h.one_minus_beta1, m0 * h.beta1);                     // m.mul_(b1).add_(g, alpha=1-b1)
+      v[j] = v0 * h.beta2 + (h.one_minus_beta2 * gj) * gj;                      // v.mul_(b2).addcmul_(g, g, 1-b2)
       float s = v[j];
-      if (vmax) s = vmax[j] = std::max(vmax[j], s);
+      if (vmax) s = vmax[j] = std::max(first ? 0.0f : vmax[j], s);
       const float denom = std::sqrt(s) / bc2 + h.eps;
       p[j] = pj + (minus_step * m[j]) / denom;                                  // p.addcdiv_(m, denom, -step_size)
     }
@@ -109,8 +113,8 @@ namespace kn::cuda {
 void sgd_momentum_step(float* const* params, const float* const* grads, float* const* bufs, const uint8_t* fresh,
                        const int64_t* sizes, int count, ops::SgdHyper h, int device);
 void adam_step(float* const* params, const float* const* grads, float* const* exp_avg, float* const* exp_avg_sq,
-               float* const* max_exp_avg_sq, const float* step_size, const float* bc2_sqrt, const int64_t* sizes,
-               int count, ops::AdamHyper h, int device);
+               float* const* max_exp_avg_sq, const uint8_t* fresh, const float* step_size, const float* bc2_sqrt,
+               const int64_t* sizes, int count, ops::AdamHyper h, int device);
 }  // namespace kn::cuda
 static_assert(kn::ops::detail::is_cuda_twin<decltype(&kn::cpu::sgd_momentum_step),
                                             decltype(&kn::cuda::sgd_momentum_step)>,
@@ -129,13 +133,14 @@ inline void sgd_momentum_step(Device d, float* const* params, const float* const
 }
 
 inline void adam_step(Device d, float* const* params, const float* const* grads, float* const* exp_avg,
-                      float* const* exp_avg_sq, float* const* max_exp_avg_sq, const float* step_size,
-                      const float* bc2_sqrt, const int64_t* sizes, int count, AdamHyper h) {
+                      float* const* exp_avg_sq, float* const* max_exp_avg_sq, const uint8_t* fresh,
+                      const float* step_size, const float* bc2_sqrt, const int64_t* sizes, int count, AdamHyper h) {
   trace::Op t(d, "adam_step", count);
   if (d.is_cpu())
-    return cpu::adam_step(params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, step_size, bc2_sqrt, sizes, count, h);
+    return cpu::adam_step(params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, fresh, step_size, bc2_sqrt, sizes,
+                          count, h);
   if constexpr (detail::kWithCuda)
-    cuda::adam_step(params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, step_size, bc2_sqrt, sizes, count, h,
+    cuda::adam_step(params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, fresh, step_size, bc2_sqrt, sizes, count, h,
                     d.index);
   else detail::no_cuda("adam_step", d);
 }

@@ -67,8 +67,10 @@ class AdamBase : public Optimizer {
     max_exp_avg_sq_.assign(n, nullptr);
     step_size_.resize(n);
     bc2_sqrt_.resize(n);
+    fresh_.resize(n);
     for (size_t k = 0; k < n; ++k) {
-      State& s = state(indices_[k], /*zeroed=*/true);
+      State& s = state(indices_[k]);  // fresh: the kernel takes the moments as 0
+      fresh_[k] = s.fresh;
       s.fresh = false;
       const double step = double(++s.step);
       step_size_[k] = float(lr_ / (1.0 - std::pow(beta1_, step)));
@@ -87,7 +89,7 @@ class AdamBase : public Optimizer {
     if (decoupled_) h.decay = float(1.0 - lr_ * weight_decay_);  // AdamW: param.mul_(1 - lr * wd)
     else h.weight_decay = float(weight_decay_);
     ops::adam_step(device_, ptrs_.data(), grads_.data(), exp_avg_.data(), exp_avg_sq_.data(), max_exp_avg_sq_.data(),
-                   step_size_.data(), bc2_sqrt_.data(), sizes_.data(), int(n), h);
+                   fresh_.data(), step_size_.data(), bc2_sqrt_.data(), sizes_.data(), int(n), h);
   }
 
  protected:
@@ -140,6 +142,7 @@ class AdamBase : public Optimizer {
   bool amsgrad_ = false;
   std::vector<float*> exp_avg_, exp_avg_sq_, max_exp_avg_sq_;
   std::vector<float> step_size_, bc2_sqrt_;
+  std::vector<uint8_t> fresh_;
 };
 }  // namespace detail
 

@@ -99,7 +99,7 @@ class Optimizer {
 
   struct State {
     bool created = false;
-    bool fresh = false;            // created this step: its tensors hold nothing yet unless zeroed
+    bool fresh = false;            // created this step: its tensors hold nothing yet
     int64_t step = 0;              // steps taken (Adam, AdamW)
     std::vector<Tensor> tensors;   // in state_names() order
   };
@@ -135,10 +135,11 @@ class Optimizer {
     }
     return !ptrs_.empty();
   }
-  // Parameter i's state, created (zeros, or left empty where the first step writes it
-  // before reading) on first use and kept on the parameter's device (moved along if the
-  // model was moved with .to()).
-  State& state(size_t i, bool zeroed) {
+  // Parameter i's state, created on first use and kept on the parameter's device (moved
+  // along if the model was moved with .to()). New tensors are left unwritten, `fresh`:
+  // the first step's kernel writes them without reading them (a momentum buffer starts
+  // as the gradient, Adam's moments as 0), so no launch is spent zeroing them.
+  State& state(size_t i) {
     State& s = state_[i];
     const Tensor& p = params_[i];
     if (!s.created) {
@@ -147,8 +148,7 @@ class Optimizer {
       s.step = 0;
       s.tensors.clear();
       for (size_t k = 0, n = state_names(options_json()).size(); k < n; ++k)
-        s.tensors.push_back(zeroed ? Tensor::zeros(p.shape(), p.device())
-                                   : Tensor::empty(p.shape(), Dtype::Float32, p.device()));
+        s.tensors.push_back(Tensor::empty(p.shape(), Dtype::Float32, p.device()));
     }
     for (auto& t : s.tensors)
       if (t.device() != p.device()) t = t.to(p.device());

@@ -58,7 +58,7 @@ class SGD : public Optimizer {
     fresh_.assign(indices_.size(), 0);
     if (momentum_ != 0.0)
       for (size_t k = 0; k < indices_.size(); ++k) {
-        State& s = state(indices_[k], /*zeroed=*/false);  // the first step writes the buffer before reading it
+        State& s = state(indices_[k]);  // fresh: the first step writes the buffer before reading it
         fresh_[k] = s.fresh;
         s.fresh = false;
         bufs_[k] = s.tensors[0].data<float>();
