@@ -223,3 +223,40 @@ TEST_CASE("clip_grad_norm_ returns the norm as a tensor on the gradients' device
   CHECK(total.tensor().device() == Device::cpu());
   CHECK(total.item() == 10.0f);
 }
+
+TEST_CASE("issue 15's API, as written there, compiles and trains", "[optim]") {
+  manual_seed(3);
+  Sequential model(Linear(4, 8), Tanh(), Dropout(0.2), Linear(8, 3), Sigmoid());
+  const std::string dir = test::temp_dir("issue15");
+  kn::optim::SGD sgd(model.parameters(), 0.01f);  // the lesson's form stays
+  kn::optim::SGD sgdm(model.parameters(),
+                      kn::optim::SGDOptions(0.01).momentum(0.9).dampening(0).weight_decay(1e-4).nesterov(true));
+  kn::optim::Adam adam(model.parameters(),
+                       kn::optim::AdamOptions(1e-3).betas({0.9, 0.999}).eps(1e-8).weight_decay(0).amsgrad(false));
+  kn::optim::AdamW adamw(model.parameters(), kn::optim::AdamWOptions(1e-3).weight_decay(1e-2));
+  kn::optim::Optimizer& opt = adam;
+  kn::optim::StepLR sched(adam, /*step_size=*/100, /*gamma=*/0.5);
+  kn::MSELoss mse;
+  const Tensor x = test::random_tensor({16, 4}, -1.0f, 1.0f, 5), target = test::random_tensor({16, 3}, 0.0f, 1.0f, 6);
+  model.train();
+  float first = 0, last = 0;
+  for (int step = 0; step < 200; ++step) {
+    opt.zero_grad();
+    Tensor loss = mse(model(x), target);  // mean reduction
+    (step == 0 ? first : last) = loss.item();
+    loss.backward();
+    float total_norm = kn::nn::utils::clip_grad_norm_(model.parameters(), /*max_norm=*/1.0);
+    CHECK(std::isfinite(total_norm));
+    opt.step();
+    sched.step();
+  }
+  CHECK(last < first);
+  CHECK(opt.lr() == 0.25e-3);
+  opt.set_lr(0.005);
+  kn::save(adam, dir + "/opt.safetensors");
+  kn::load(adam, dir + "/opt.safetensors");
+  CHECK(adam.lr() == 0.005);
+  model.eval();  // Dropout is the identity now: two calls agree
+  CHECK(model(x).to_vector<float>() == model(x).to_vector<float>());
+  (void)sgd, (void)sgdm, (void)adamw;
+}
