@@ -97,7 +97,7 @@ TEST_CASE("CUDA clip_grad_norm_ matches the CPU's in two launches, and waits onl
 }
 
 TEST_CASE("CUDA: resuming from a checkpoint continues bit for bit: Adam amsgrad", "[gpu][optim][checkpoint]") {
-  test::optim_agreement::check_resume("adam_amsgrad_wd", Device::cuda(0), 40, 23, test::temp_dir("gpu-ckpt"));
+  test::optim_agreement::check_resume("adam_amsgrad", Device::cuda(0), 40, 23, test::temp_dir("gpu-ckpt"));
 }
 TEST_CASE("CUDA: resuming from a checkpoint continues bit for bit: SGD Nesterov", "[gpu][optim][checkpoint]") {
   test::optim_agreement::check_resume("sgd_nesterov_wd", Device::cuda(0), 40, 1, test::temp_dir("gpu-ckpt"));
