@@ -189,42 +189,43 @@ inline void check_resume(const std::string& name, Device d, int total, int stop,
   const bool mse = c.at("loss") == "mse";
   const double max_norm = c.at("clip_max_norm").is_null() ? 0.0 : c["clip_max_norm"].get<double>();
   const Data data = iris_train(d);
-  auto make_sched = [&](optim::Optimizer& opt) -> std::unique_ptr<optim::StepLR> {
-    if (c.at("scheduler").is_null()) return nullptr;
-    return std::make_unique<optim::StepLR>(opt, 7, c["scheduler"].at("gamma").get<double>());  // 7: it acts here
+  // A model on d, from the fixture's initial weights or (init false) from other ones, with
+  // the config's optimizer and scheduler (step_size 7, so that it acts within the run).
+  struct Run {
+    std::unique_ptr<Net> net;
+    std::unique_ptr<optim::Optimizer> opt;
+    std::unique_ptr<optim::StepLR> sched;
+  };
+  auto start = [&](bool init) {
+    Run r;
+    r.net = std::make_unique<Net>(c.at("model") == "tanh_sigmoid");
+    r.net->to(d);
+    if (init) set_weights(*r.net, c.at("init"));
+    r.opt = make_optimizer(c, r.net->parameters());
+    if (!c.at("scheduler").is_null())
+      r.sched = std::make_unique<optim::StepLR>(*r.opt, 7, c["scheduler"].at("gamma").get<double>());
+    return r;
   };
 
-  Net straight(c.at("model") == "tanh_sigmoid");
-  straight.to(d);
-  set_weights(straight, c.at("init"));
-  auto opt = make_optimizer(c, straight.parameters());
-  auto sched = make_sched(*opt);
+  Run straight = start(true);
   Trace full;
-  train_steps(straight, *opt, sched.get(), data, mse, max_norm, total, full);
+  train_steps(*straight.net, *straight.opt, straight.sched.get(), data, mse, max_norm, total, full);
 
-  Net first(c.at("model") == "tanh_sigmoid");
-  first.to(d);
-  set_weights(first, c.at("init"));
-  auto opt1 = make_optimizer(c, first.parameters());
-  auto sched1 = make_sched(*opt1);
+  Run first = start(true);
   Trace head;
-  train_steps(first, *opt1, sched1.get(), data, mse, max_norm, stop, head);
-  save(first, dir + "/model.safetensors");
-  save(*opt1, dir + "/opt.safetensors");
-  const int64_t last_epoch = sched1 ? sched1->last_epoch() : 0;
+  train_steps(*first.net, *first.opt, first.sched.get(), data, mse, max_norm, stop, head);
+  save(*first.net, dir + "/model.safetensors");
+  save(*first.opt, dir + "/opt.safetensors");
 
   manual_seed(99);
-  Net resumed(c.at("model") == "tanh_sigmoid");  // other weights until loaded
-  resumed.to(d);
-  auto opt2 = make_optimizer(c, resumed.parameters());
-  opt2->set_lr(opt2->lr() * 10);  // the checkpoint's rate must replace this one
-  load(resumed, dir + "/model.safetensors");
-  load(*opt2, dir + "/opt.safetensors");
-  CHECK(opt2->lr() == opt1->lr());
-  auto sched2 = make_sched(*opt2);
-  if (sched2) sched2->set_last_epoch(last_epoch);
+  Run resumed = start(false);  // other weights until loaded
+  resumed.opt->set_lr(resumed.opt->lr() * 10);  // the checkpoint's rate must replace this one
+  load(*resumed.net, dir + "/model.safetensors");
+  load(*resumed.opt, dir + "/opt.safetensors");
+  CHECK(resumed.opt->lr() == first.opt->lr());
+  if (resumed.sched) resumed.sched->set_last_epoch(first.sched->last_epoch());
   Trace tail;
-  train_steps(resumed, *opt2, sched2.get(), data, mse, max_norm, total - stop, tail);
+  train_steps(*resumed.net, *resumed.opt, resumed.sched.get(), data, mse, max_norm, total - stop, tail);
 
   INFO(name << " on " << d.str() << ", stopped after " << stop << " of " << total << " steps");
   REQUIRE(head.losses.size() + tail.losses.size() == full.losses.size());
@@ -233,7 +234,7 @@ inline void check_resume(const std::string& name, Device d, int total, int stop,
     INFO("step " << s);
     REQUIRE(tail.losses[size_t(s - stop)] == full.losses[size_t(s)]);  // bit for bit
   }
-  const auto a = straight.named_parameters(), b = resumed.named_parameters();
+  const auto a = straight.net->named_parameters(), b = resumed.net->named_parameters();
   for (size_t i = 0; i < a.size(); ++i) {
     INFO(a[i].first);
     CHECK(a[i].second.to_vector<float>() == b[i].second.to_vector<float>());

@@ -39,20 +39,7 @@ constexpr float dropout_mask(uint32_t word, uint32_t threshold) { return (word >
 
 namespace kn::cpu {
 
-// y = (x * m) * scale, four elements per Philox call.
-inline void dropout_forward(float* y, const float* x, int64_t n, double p, uint64_t seed, uint64_t offset) {
-  const uint32_t threshold = ops::detail::dropout_threshold(p);
-  const float scale = ops::detail::dropout_scale(p);
-  for (int64_t g = 0; g * 4 < n; ++g) {
-    const PhiloxCounter r = philox_group(seed, offset, uint64_t(g));
-    for (int j = 0; j < 4 && g * 4 + j < n; ++j) {
-      const int64_t i = g * 4 + j;
-      y[i] = x[i] * ops::detail::dropout_mask(philox_word(r, j), threshold) * scale;
-    }
-  }
-}
-
-// dx = beta * dx + (dy * m) * scale
+// dx = beta * dx + (dy * m) * scale, four elements per Philox call.
 inline void dropout_backward(float* dx, const float* dy, int64_t n, double p, uint64_t seed, uint64_t offset,
                              float beta) {
   const uint32_t threshold = ops::detail::dropout_threshold(p);
@@ -65,6 +52,11 @@ inline void dropout_backward(float* dx, const float* dy, int64_t n, double p, ui
       dx[i] = beta == 0.0f ? v : beta * dx[i] + v;
     }
   }
+}
+
+// y = (x * m) * scale: the backward's arithmetic with beta 0 (which never reads y).
+inline void dropout_forward(float* y, const float* x, int64_t n, double p, uint64_t seed, uint64_t offset) {
+  dropout_backward(y, x, n, p, seed, offset, 0.0f);
 }
 
 }  // namespace kn::cpu
