@@ -89,6 +89,7 @@ bool needs_grad(const T&... inputs) {
 // Makes `out` the output of `node`, whose inputs are `inputs` (in slot order).
 template <typename N, typename... T>
 void record(Tensor& out, std::shared_ptr<N> node, const T&... inputs) {
+  node->inputs.reserve(sizeof...(inputs));
   (node->inputs.push_back(inputs.defined() && inputs.requires_grad() ? inputs.impl_ptr() : nullptr), ...);
   if (trace::enabled()) node->trace_module = trace::module_for_node();
   out.impl().requires_grad = true;
@@ -100,10 +101,31 @@ inline uint64_t next_mark() {
   static thread_local uint64_t m = 0;
   return ++m;
 }
+// A vector kept per thread between calls, so that a training loop's backward() allocates
+// none: borrow() takes it (empty; a nested call finds none and starts a new one), give_back()
+// returns it with its capacity.
+template <typename T>
+std::vector<T>& spare_vector() {
+  static thread_local std::vector<T> spare;
+  return spare;
+}
+template <typename T>
+std::vector<T> borrow() {
+  std::vector<T> v;
+  v.swap(spare_vector<T>());
+  v.clear();
+  return v;
+}
+template <typename T>
+void give_back(std::vector<T>& v) {
+  if (v.capacity() > spare_vector<T>().capacity()) v.swap(spare_vector<T>());
+}
+
 // Reverse post-order of the graph below root: each node before the nodes it feeds from.
 inline void topo_sort(Node* root, std::vector<Node*>& order) {
   const uint64_t mark = next_mark();
-  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  auto stack = borrow<std::pair<Node*, size_t>>();
+  stack.push_back({root, 0});
   root->mark = mark;
   while (!stack.empty()) {
     auto& [node, i] = stack.back();
@@ -119,6 +141,7 @@ inline void topo_sort(Node* root, std::vector<Node*>& order) {
       stack.pop_back();
     }
   }
+  give_back(stack);
 }
 }  // namespace detail
 
@@ -140,7 +163,7 @@ inline void Tensor::backward() const {
   KN_CHECK(!root->done, "backward(): trying to backward through the graph a second time; the saved tensors were "
                         "freed after the first backward()");
   root->grad = seed.impl_ptr();
-  std::vector<Node*> order;
+  auto order = detail::borrow<Node*>();
   detail::topo_sort(root, order);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
@@ -152,6 +175,7 @@ inline void Tensor::backward() const {
     node->release();
     node->done = true;
   }
+  detail::give_back(order);
 }
 
 }  // namespace kn
