@@ -29,6 +29,7 @@ struct Common {
   std::string out;       // --out FILE: the JSON
   bool quick = false;    // --quick: the smallest sizes, for tests (seconds, not minutes)
   double seconds = 0.2;  // --seconds: time budget of one measurement
+  int threads = 0;       // --threads: kn::set_num_threads (0: the library's default, every hardware thread)
 };
 
 // The budget of one measurement under these options.
@@ -91,12 +92,21 @@ struct SweepOptions {
   double cpu_max_seconds = 5;   // skip CPU cells predicted to take longer per epoch
 };
 
+// kn-bench floor: one core's FMA rate, one Iris epoch's FLOPs and bytes, the floor they
+// give, and the eager CPU epoch against it.
+struct FloorOptions {
+  Common common;
+  int hidden = 10;
+  int epochs = 20000;  // eager epochs per run, 5 runs (--quick: 1000, 1 run)
+};
+
 json run_transfer(const TransferOptions& o);
 json run_launch(const LaunchOptions& o);
 json run_compute(const ComputeOptions& o);
 json run_gemm(const GemmOptions& o);
 json run_iris(const IrisOptions& o);
 json run_sweep(const SweepOptions& o);
+json run_floor(const FloorOptions& o);
 
 // ---- One op at one size (compute, and iris's compute estimate) -------------------
 

@@ -6,10 +6,12 @@
 //   kn-bench gemm                           # every kernel of the GEMM series vs cuBLAS, 4096^3 down
 //   kn-bench iris                           # the lesson's 20000 epochs, split into the three overheads
 //   kn-bench sweep --plot sweep.svg         # rows x hidden: where the GPU starts to win; batch sizes 8..120
+//   kn-bench floor                          # one core's FMA rate, an Iris epoch's FLOPs: its floor in us
 //   kn-bench all --out all.json --plot-dir docs/results
 //
 // Each prints Markdown tables and, with --out, writes the numbers as JSON. --quick runs
-// the smallest sizes (seconds). Without a GPU, each runs its CPU part, says
+// the smallest sizes (seconds). --threads N sets kn::set_num_threads (the JSON's
+// machine.threads). Without a GPU, each runs its CPU part, says
 // "GPU part skipped: <why>", and exits 0. See docs/overheads.md.
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +32,10 @@ namespace {
 CLI::Option* add_common(CLI::App* cmd, Common& c) {
   cmd->add_option("--out", c.out, "Write the results here (JSON)");
   cmd->add_flag("--quick", c.quick, "Smallest sizes, for tests: seconds instead of minutes");
+  c.threads = kn::get_num_threads();
+  cmd->add_option("--threads", c.threads,
+                  "Threads of the CPU backend's big GEMMs (kn::set_num_threads; Iris-sized work always runs on one)")
+      ->check(CLI::Range(1, 1024));
   return cmd
       ->add_option("--seconds", c.seconds,
                    "Time budget of one measurement, after warm-up and at least 5 samples (--quick: 0.03 s, 3 samples)")
@@ -127,6 +133,14 @@ int main(int argc, char** argv) {
   s->add_option("--cpu-max-seconds", sweep.cpu_max_seconds, "Skip CPU cells predicted to take longer per epoch")
       ->check(kn::cli::real_range(0.0, 1e6));
 
+  FloorOptions floor_o;
+  auto* f = app.add_subcommand("floor", "One core's fp32 FMA rate, one Iris epoch's FLOPs and bytes, the floor "
+                                        "they give in us, and the eager CPU epoch against it");
+  auto* f_seconds = add_common(f, floor_o.common);
+  f->add_option("--hidden", floor_o.hidden, "Hidden units")->check(CLI::Range(1, 1 << 20));
+  auto* f_epochs = f->add_option("--epochs", floor_o.epochs, "Eager CPU epochs per run, 5 runs (--quick: 1000, 1 run)")
+                       ->check(CLI::Range(1, 100000000));
+
   Common all;
   std::string plot_dir;
   auto* a = app.add_subcommand("all", "transfer, launch, compute, iris and sweep (not gemm), in a size that takes a few minutes on an H200");
@@ -137,12 +151,21 @@ int main(int argc, char** argv) {
 
   const std::pair<Common*, CLI::Option*> budgets[] = {{&transfer.common, t_seconds}, {&launch.common, l_seconds},
                                                       {&compute.common, c_seconds}, {&gemm.common, g_seconds}, {&iris.common, i_seconds},
-                                                      {&sweep.common, s_seconds},   {&all, a_seconds}};
+                                                      {&sweep.common, s_seconds},   {&floor_o.common, f_seconds},
+                                                      {&all, a_seconds}};
   for (auto [common, seconds] : budgets) quick_default(*common, seconds, common->seconds, 0.03);
   quick_default(transfer.common, t_max, transfer.max_bytes, int64_t(4) << 20);
   quick_default(launch.common, l_k, launch.kernels, 100);
   quick_default(iris.common, i_epochs, iris.epochs, 300);
   quick_default(iris.common, i_repeats, iris.repeats, 1);
+  quick_default(floor_o.common, f_epochs, floor_o.epochs, 1000);
+  // The chosen subcommand's --threads, before any work.
+  const std::pair<CLI::App*, const Common*> commands[] = {{t, &transfer.common}, {l, &launch.common},
+                                                          {c, &compute.common},  {g, &gemm.common},
+                                                          {i, &iris.common},     {s, &sweep.common},
+                                                          {f, &floor_o.common},  {a, &all}};
+  for (auto [cmd, common] : commands)
+    if (cmd->parsed()) kn::set_num_threads(common->threads);
 
   // Every output is checked before the first measurement: a path that cannot be written
   // fails now, in a second, not after minutes of measuring (kn::io::check_output_path).
@@ -159,6 +182,7 @@ int main(int argc, char** argv) {
     if (*g) check_outputs(gemm.common, ""), result = run_gemm(gemm), out = gemm.common.out;
     if (*i) check_outputs(iris.common, ""), result = run_iris(iris), out = iris.common.out;
     if (*s) check_outputs(sweep.common, sweep.plot), result = run_sweep(sweep), out = sweep.common.out;
+    if (*f) check_outputs(floor_o.common, ""), result = run_floor(floor_o), out = floor_o.common.out;
     if (*a) {
       // Each part with its own defaults, made quick by --quick, plus --seconds.
       transfer = TransferOptions{};

@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include <kernelnet/cpu/threads.hpp>
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/io.hpp>
 #include <kernelnet/version.hpp>
@@ -137,6 +138,7 @@ inline json machine() {
   json m{{"cpu", cpu_model()},
          {"hardware_threads", std::thread::hardware_concurrency()},
          {"eigen_threads", Eigen::nbThreads()},
+         {"threads", kn::get_num_threads()},  // kn-bench --threads: the CPU backend's big GEMMs
          {"cpu_llc_bytes", cpu_llc_bytes()},
          {"kernelnet_version", KN_VERSION_STRING},
          {"built_with_cuda", rt.built_with_cuda},

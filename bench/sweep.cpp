@@ -124,7 +124,8 @@ json run_sweep(const SweepOptions& o) {
   for (int64_t v : hidden) KN_CHECK(v >= 1 && v < (int64_t(1) << 20), "--hidden ", v, ": must be in [1, 2^20)");
   std::sort(rows.begin(), rows.end());
   std::sort(hidden.begin(), hidden.end());
-  std::printf("## kn-bench sweep: the 4-hidden-3 MLP, rows x hidden width, time per training epoch\n");
+  std::printf("## kn-bench sweep: the 4-hidden-3 MLP, rows x hidden width, time per training epoch, threads=%d\n",
+              kn::get_num_threads());
 
   json r = header("sweep", o.common);
   Budget b = budget(o.common);
@@ -137,17 +138,18 @@ json run_sweep(const SweepOptions& o) {
   double cpu_s_per_element = 0, cpu_biggest = 0;
   std::vector<std::string> head{"rows \\ hidden"};
   for (int64_t h : hidden) head.push_back(std::to_string(h));
-  Table grid(head);
+  Table grid(head), per_element(head);
   json cells = json::array();
   std::map<int64_t, kn::svg::Series> cpu_series, speedup_series;
   std::map<int64_t, std::optional<int64_t>> wins_from;  // hidden -> first rows where the GPU wins
   for (int64_t n : rows) {
-    std::vector<std::string> line{std::to_string(n)};
+    std::vector<std::string> line{std::to_string(n)}, line_pe{std::to_string(n)};
     for (int64_t h : hidden) {
       const double elements = double(n) * double(h);
       json cell{{"rows", n}, {"hidden", h}};
       if (elements > o.max_elements) {
         line.push_back("skipped (> --max-elements)");
+        line_pe.push_back("");
         cell["skipped"] = "rows x hidden is over --max-elements";
         cells.push_back(cell);
         continue;
@@ -169,7 +171,7 @@ json run_sweep(const SweepOptions& o) {
         cpu = time_epochs(h, Device::cpu(), X, y, b);
         if (elements >= cpu_biggest) cpu_biggest = elements, cpu_s_per_element = cpu.median / elements;
         text = "CPU " + human_time(cpu.median);
-        cell["cpu"] = json{{"per_epoch", cpu}};
+        cell["cpu"] = json{{"per_epoch", cpu}, {"ns_per_element", cpu.median * 1e9 / elements}};
         cpu_series[h].x.push_back(double(n)), cpu_series[h].y.push_back(cpu.median * 1e3);
       }
       if (gpu) {
@@ -186,12 +188,15 @@ json run_sweep(const SweepOptions& o) {
         }
       }
       line.push_back(text);
+      line_pe.push_back(cpu.samples ? fixed(cpu.median * 1e9 / elements, 2) : "");
       cells.push_back(cell);
       std::fflush(stdout);
     }
     grid.add(line);
+    per_element.add(line_pe);
   }
   grid.print(gpu ? "Time per epoch, CPU and GPU (bold: the GPU wins, by that factor)" : "Time per epoch on the CPU");
+  per_element.print("CPU time per epoch / (rows x hidden), ns: flat where time grows linearly");
   r["cells"] = cells;
   r["batch_sizes"] = batch_axis(batches, gpu, b);
 

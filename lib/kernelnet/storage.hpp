@@ -1,17 +1,21 @@
 // kn::Storage: a move-only owner of one block of bytes on one device.
 //
-// Host blocks come from malloc (16-byte aligned; the CPU ops map them as unaligned
-// Eigen arrays, and an aligned allocator measurably slowed the Iris loop). Device blocks come from kn::cuda::malloc, which draws on CUDA's
-// stream-ordered pool (cudaMallocAsync on the device's one stream; see
-// kernels/runtime.cu): plain cudaMalloc/cudaFree are slow and cudaFree makes the
-// whole device wait, which a training loop allocating activations every step
-// cannot afford.
+// Host blocks are 64-byte aligned and come from the CPU backend's caching allocator
+// (<kernelnet/cpu/host_allocator.hpp>): a freed block is kept by size class and handed
+// to the next tensor of that size, so a training loop stops allocating once its sizes
+// repeat; kn::cpu::empty_cache() gives the cached blocks back.
+//
+// Device blocks come from kn::cuda::malloc, which draws on CUDA's stream-ordered pool
+// (cudaMallocAsync on the device's one stream; see kernels/runtime.cu): plain
+// cudaMalloc/cudaFree are slow and cudaFree makes the whole device wait, which a
+// training loop allocating activations every step cannot afford.
 #pragma once
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 #include <utility>
 
+#include <kernelnet/cpu/host_allocator.hpp>
 #include <kernelnet/cuda/runtime.hpp>
 #include <kernelnet/device.hpp>
 #include <kernelnet/error.hpp>
@@ -29,7 +33,8 @@ class Storage {
         // 64-byte aligned (a cache line; PyTorch's CPU allocator does the same): the CPU
         // ops' vectorised loops then split a tensor the same way whatever its address, so
         // a run repeats bit for bit (resuming from a checkpoint relies on it).
-        data_ = std::aligned_alloc(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+        static_assert(kAlignment == cpu::detail::HostCache::kAlignment);
+        data_ = cpu::detail::host_cache().allocate(bytes);
         if (!data_) throw Error(str("out of host memory allocating ", bytes, " bytes"));
       }
     } else {
@@ -58,7 +63,7 @@ class Storage {
  private:
   void reset() noexcept {
     if (!data_) return;
-    if (device_.is_cpu()) std::free(data_);
+    if (device_.is_cpu()) cpu::detail::host_cache().deallocate(data_, bytes_);
     else cuda::free(data_, device_.index);
     data_ = nullptr;
     bytes_ = 0;

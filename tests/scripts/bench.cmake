@@ -188,6 +188,34 @@ if(NOT first EQUAL 7 OR NOT steps EQUAL 18)
   message(FATAL_ERROR "sweep --batch-size 30,7: first cell batch ${first} with ${steps} steps, expected 7 with 18")
 endif()
 
+# --threads: kn::set_num_threads, in the headline and the JSON's machine; the sweep also
+# gives each CPU cell's time per rows x hidden element.
+bench(0 sweep --quick --threads 1 --rows 120 --hidden 10 --batch-size 8 --out ${OUT}/sweep-t.json)
+expect_text("## kn-bench sweep: [^\n]*, threads=1\n")
+expect_text("CPU time per epoch / \\(rows x hidden\\), ns")
+read_json(j ${OUT}/sweep-t.json)
+string(JSON threads GET "${j}" machine threads)
+if(NOT threads EQUAL 1)
+  message(FATAL_ERROR "sweep --threads 1: machine.threads is ${threads}")
+endif()
+has("${j}" cells 0 cpu ns_per_element)
+
+# --- floor: one core's FMA rate, the Iris epoch's FLOPs and bytes, the floor in us, and
+# the eager CPU epoch against it. The epoch's arithmetic is counted, so it is exact:
+# GEMMs 2 x (4800 + 3600 + 3600 + 3600 + 4800) = 40800, the other ops 8086.
+bench(0 floor --quick --threads 2 --out ${OUT}/floor.json)
+expect_text("\nresult floor_us=[0-9.]+ gemm_floor_us=[0-9.]+ flops=[0-9]+ bytes=[0-9]+ working_set=[0-9]+ gflops=[0-9.]+ eager_us=[0-9.]+ eager_over_floor=[0-9.]+ threads=2\n")
+read_json(j ${OUT}/floor.json)
+string(JSON gemm_flops GET "${j}" epoch gemm_flops)
+string(JSON flops GET "${j}" epoch flops)
+string(JSON exps GET "${j}" epoch exps)
+string(JSON rate GET "${j}" fma gflop_per_s)
+if(NOT gemm_flops EQUAL 40800 OR NOT flops EQUAL 48886 OR NOT exps EQUAL 360 OR NOT rate GREATER 0.1)
+  message(FATAL_ERROR "floor: gemm_flops ${gemm_flops}, flops ${flops}, exps ${exps}, rate ${rate} GFLOP/s")
+endif()
+has("${j}" floor_us)
+has("${j}" eager_cpu per_epoch median_us)
+
 # --- all: everything in one JSON, charts in a new directory.
 bench(0 all --quick --out ${OUT}/all.json --plot-dir ${OUT}/plots)
 read_json(j ${OUT}/all.json)
@@ -211,6 +239,11 @@ bench(2 gemm --shape 4x4x4:NX)
 bench(2 gemm --variant 09_magic)
 bench(2 sweep --rows 0)
 bench(2 sweep --batch-size 0)
+bench(2 sweep --threads 0)
+expect_text("--threads: Value 0 not in range")
+bench(2 floor --threads many)
+bench(0 floor --help)
+expect_text("--threads INT:INT in \\[1 - 1024\\]=[0-9]+")
 # Outputs are checked before the first measurement: the error names the flag, the path
 # and what is wrong, and no table was printed.
 bench(1 transfer --quick --max-bytes 4 --out ${OUT}/no-such-dir/t.json)

@@ -10,7 +10,7 @@ expect(0 "--batch-size INT:INT in \\[0 - 1073741824\\]=0" --help)
 
 # Batches of 16 for 200 epochs at lr 0.1: 8 steps an epoch, a loss that falls, and the
 # result line says batch_size=16 before mode=.
-expect(0 "\nresult device=cpu epochs=200 time_s=[0-9.]+ us_per_epoch=[0-9.]+ final_loss=[0-9.]+ test_acc=[0-9.]+ batch_size=16 mode=eager\n"
+expect(0 "\nresult device=cpu epochs=200 time_s=[0-9.]+ us_per_epoch=[0-9.]+ final_loss=[0-9.]+ test_acc=[0-9.]+ batch_size=16 mode=eager threads=[0-9]+\n"
        --device cpu --batch-size 16 --epochs 200 --lr 0.1 --print-every 50 --loss-csv ${OUT}/b16.csv)
 set(b16 "${last}")
 if(NOT b16 MATCHES "test_acc=([0-9.]+)" OR CMAKE_MATCH_1 LESS 0.9)
