@@ -6,10 +6,11 @@
 //   kn-iris --mode graph             # one CUDA graph launch per epoch; --mode fused: one kernel in all
 //   kn-iris --batch-size 16 --epochs 300 --lr 0.1   # shuffled mini-batches, one SGD step per batch
 //   kn-iris --optimizer adam --lr 0.01 --epochs 2000   # or sgd --momentum 0.9, adamw --weight-decay 0.01
+//   kn-iris --device cpu --threads 1  # the CPU backend's threads (big GEMMs only; Iris runs on one anyway)
 //
 // Ends with one machine-readable line, then (without --quiet) one line that sets it
 // beside the lesson's PyTorch figures:
-//   result device=cpu epochs=20000 time_s=... us_per_epoch=... final_loss=... test_acc=... mode=eager
+//   result device=cpu epochs=20000 time_s=... us_per_epoch=... final_loss=... test_acc=... mode=eager threads=N
 // (with --batch-size N > 0, "batch_size=N " comes before mode=; final_loss is then the last
 // epoch's row-weighted mean of its batch losses; with anything but plain SGD,
 // "optimizer=NAME momentum=M weight_decay=W " comes there too)
@@ -72,12 +73,18 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode,
                  "How each epoch reaches the GPU: eager (a launch per op, the lesson's loop), graph (the epoch "
                  "captured once into a CUDA graph, one launch per epoch), fused (one kernel for all epochs; models "
-                 "too big for it fall back to graph). The CPU runs eager only")
+                 "too big for it fall back to graph). The CPU runs eager and fused (one loop for all epochs, the "
+                 "rows in SIMD lanes; models too big for it fall back to eager)")
       ->check(CLI::IsMember({"eager", "graph", "fused"}));
   app.add_option("--readback-every", cfg.readback_every,
                  "--mode graph: copy the losses the device logged back every N epochs, one synchronisation each "
                  "(0: once, at the end)")
       ->check(CLI::Range(0, 100000000));
+  cfg.threads = kn::get_num_threads();
+  app.add_option("--threads", cfg.threads,
+                 "Threads of the CPU backend's big GEMMs (kn::set_num_threads); Iris-sized work runs on one "
+                 "whatever this says")
+      ->check(CLI::Range(1, 1024));
   app.add_flag("--quiet", quiet, "Print only the result line");
   // Flags that parse alone but not together: usage errors (exit 2) too, before any work.
   app.callback([&] {
@@ -165,9 +172,10 @@ int main(int argc, char** argv) {
                     cfg.weight_decay);
       batch += opt;
     }
-    std::printf("result device=%s epochs=%d time_s=%.4f us_per_epoch=%.2f final_loss=%.6f test_acc=%.4f %smode=%s\n",
+    std::printf("result device=%s epochs=%d time_s=%.4f us_per_epoch=%.2f final_loss=%.6f test_acc=%.4f %smode=%s "
+                "threads=%d\n",
                 cfg.device.is_cuda() ? "cuda" : "cpu", cfg.epochs, r.time_s, r.time_s * 1e6 / cfg.epochs,
-                r.final_loss, r.test_acc, batch.c_str(), kn::iris::mode_name(r.mode));
+                r.final_loss, r.test_acc, batch.c_str(), kn::iris::mode_name(r.mode), kn::get_num_threads());
     if (!quiet) std::printf("%s\n", kn::iris::lesson_comparison(cfg.epochs, r.time_s).c_str());
     return 0;
   } catch (const std::exception& e) {

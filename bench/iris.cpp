@@ -82,8 +82,10 @@ struct DeviceRuns {
 // The lesson's runs on one device, each split into the three overheads.
 DeviceRuns runs_on(Device device, const kn::iris::Config& base, const IrisOptions& o, double compute_s,
                    const Units& u) {
-  // The CPU has one way to run an epoch; the GPU runs the mode asked for.
-  const kn::iris::Mode mode = device.is_cuda() ? kn::iris::parse_mode(o.mode) : kn::iris::Mode::Eager;
+  // The GPU runs the mode asked for; the CPU runs eager, or fused when that is asked for
+  // (support/fused_mlp_cpu.hpp; graph mode is CUDA's only).
+  const kn::iris::Mode asked = kn::iris::parse_mode(o.mode);
+  const kn::iris::Mode mode = device.is_cuda() || asked == kn::iris::Mode::Fused ? asked : kn::iris::Mode::Eager;
   {  // warm-up: first allocations, the GPU's memory pool, the CPU's caches and clocks
     kn::iris::Config cfg = base;
     cfg.device = device;

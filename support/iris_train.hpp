@@ -3,16 +3,19 @@
 // kn-iris --batch-size, docs/minibatch.md), evaluate.
 //
 // Three ways to run the training loop on a GPU (Config::mode, kn-iris --mode); the CPU
-// has only the first. All three compute the same losses (docs/fast-training.md):
+// has eager and fused. All three compute the same losses (docs/fast-training.md):
 //   eager  the lesson's loop: every op of every epoch is a launch, issued by the host.
 //   graph  epoch 1 runs eagerly (it creates the gradient buffers), then one epoch -
 //          forward, loss, zero_grad, backward, step, and the loss written to a device
 //          array - is captured into a CUDA graph and replayed: one launch per epoch. The
 //          losses come back every Config::readback_every epochs, one copy each, so
-//          recording every epoch's loss costs no synchronisation per epoch.
+//          recording every epoch's loss costs no synchronisation per epoch. CUDA only.
 //   fused  one kernel runs all the epochs (kernels/fused_mlp.cu) when the model fits in
 //          one SM's shared memory (kn::cuda::fused_mlp_supported says); otherwise graph
-//          mode, with a message on stderr saying why.
+//          mode, with a message on stderr saying why. On the CPU, one call runs all the
+//          epochs with the rows in SIMD lanes (support/fused_mlp_cpu.hpp) when its
+//          working set is small enough (kn::cpu::fused_mlp_cpu_supported says); otherwise
+//          eager mode, with the same kind of message.
 #pragma once
 #include <algorithm>
 #include <chrono>
@@ -27,6 +30,7 @@
 #include <kernelnet/kernelnet.hpp>
 
 #include "fused_mlp.hpp"
+#include "fused_mlp_cpu.hpp"
 
 namespace kn::iris {
 
@@ -71,7 +75,7 @@ struct Config {
   std::string init_weights; // a safetensors file to start from instead
   int record_every = 1;     // read the loss back every N epochs (0: never)
   int trace_epochs = 0;     // trace the first N epochs (as KN_TRACE=1 does), with a summary after each
-  Mode mode = Mode::Eager;  // eager, graph or fused (a CUDA device only, but eager)
+  Mode mode = Mode::Eager;  // eager, graph (a CUDA device only) or fused (CUDA or the CPU)
   int readback_every = 1000;  // graph mode: copy the device's losses back every N epochs (0: at the end)
   // 0: full batch, one SGD step per epoch (the lesson). N > 0: each epoch the training rows
   // in a new random order (kn::data::DataLoader seeded with `seed`), one step per batch of
@@ -87,6 +91,9 @@ struct Config {
   // A recorded loss this many times the first one prints one warning (stderr) and
   // training goes on; a NaN or infinite loss stops it. 0: no warning.
   double warn_growth = 1000;
+  // kn::set_num_threads(threads) before training (kn-iris --threads); 0 leaves it as it
+  // is. Iris-sized work runs on one thread whatever it says (docs/cpu-scaling.md).
+  int threads = 0;
 };
 
 struct Result {
@@ -95,8 +102,8 @@ struct Result {
   float final_loss = NAN;
   float test_acc = NAN;
   Stats stats;                                 // device counters over the training loop
-  Mode mode = Mode::Eager;                     // the mode that ran (fused can fall back to graph)
-  std::string fallback;                        // why fused fell back to graph ("" when it did not)
+  Mode mode = Mode::Eager;                     // the mode that ran (fused can fall back: graph on CUDA, eager on the CPU)
+  std::string fallback;                        // why fused fell back ("" when it did not)
   double setup_s = 0;  // graph mode: the part of time_s before the first replay (epoch 1, capture, instantiation)
 };
 
@@ -265,13 +272,28 @@ inline Tensor train_graph(const Config& cfg, MLP& model, const Tensor& X, const 
   return element(log, (cfg.epochs - 1) % capacity);
 }
 
-// Every epoch in one kernel launch; the losses come back at the end, in one copy.
+// Every epoch in one kernel launch; the losses come back at the end, in one copy. On the
+// CPU, every epoch in one call of the fused CPU loop (support/fused_mlp_cpu.hpp).
 inline Tensor train_fused(const Config& cfg, MLP& model, const Tensor& X, const Tensor& y, Recorder& record) {
   const Device d = cfg.device;
   const int rows = int(X.size(0)), in = int(model.fc1.in_features()), hidden = int(model.fc1.out_features()),
             classes = int(model.fc2.out_features());
   KN_CHECK(X.size(1) == in, "fused mode: the data has ", X.size(1), " features, the model ", in);
   Tensor losses = Tensor::empty(Shape{cfg.epochs}, Dtype::Float32, d);
+  if (d.is_cpu()) {  // the CPU twin: the parameters' own (contiguous) storage, updated in place
+    {
+      trace::Step traced(cfg.trace_epochs >= 1, "all epochs, one fused CPU loop");
+      cpu::fused_mlp_cpu_train(losses.data<float>(), model.fc1.weight.data<float>(), model.fc1.bias.data<float>(),
+                               model.fc2.weight.data<float>(), model.fc2.bias.data<float>(), X.data<float>(),
+                               y.data<int64_t>(), rows, in, hidden, classes, cfg.epochs, cfg.lr);
+    }
+    const float* host = losses.data<float>();
+    if (cfg.record_every > 0)
+      for (int e = 1; e <= cfg.epochs; ++e) record(e, host[size_t(e - 1)]);
+    Tensor last = Tensor::empty(Shape{}, Dtype::Float32, d);
+    last.data<float>()[0] = host[cfg.epochs - 1];
+    return last;
+  }
   {
     trace::Step traced(cfg.trace_epochs >= 1, "all epochs, one fused kernel");
     cuda::fused_mlp_train(losses.data<float>(), model.fc1.weight.data<float>(), model.fc1.bias.data<float>(),
@@ -295,11 +317,13 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
   KN_CHECK(cfg.record_every >= 0, "record-every must be >= 0, got ", cfg.record_every);
   KN_CHECK(cfg.readback_every >= 0, "readback-every must be >= 0, got ", cfg.readback_every);
   KN_CHECK(cfg.batch_size >= 0, "batch-size must be >= 0 (0: the full batch), got ", cfg.batch_size);
-  KN_CHECK(cfg.mode == Mode::Eager || cfg.device.is_cuda(), "--mode ", mode_name(cfg.mode),
-           " needs a CUDA device; on ", cfg.device.str(), " only --mode eager exists");
+  KN_CHECK(cfg.threads >= 0 && cfg.threads <= 1024, "threads must be in [1, 1024] (0: as set), got ", cfg.threads);
+  if (cfg.threads > 0) set_num_threads(cfg.threads);
+  KN_CHECK(cfg.mode != Mode::Graph || cfg.device.is_cuda(), "--mode graph needs a CUDA device; on ",
+           cfg.device.str(), " only --mode eager and --mode fused exist");
   KN_CHECK(cfg.mode == Mode::Eager || cfg.trace_epochs <= 1, "--trace-epochs ", cfg.trace_epochs, " with --mode ",
            mode_name(cfg.mode), ": only epoch 1 can be traced (graph mode runs it eagerly, fused mode runs every "
-           "epoch in one kernel); trace more epochs with --mode eager");
+           "epoch in one kernel, or one loop on the CPU); trace more epochs with --mode eager");
   KN_CHECK(cfg.batch_size == 0 || cfg.mode == Mode::Eager, "--batch-size ", cfg.batch_size, " trains with --mode eager "
            "only; --mode ", mode_name(cfg.mode), " runs the full batch (--batch-size 0)");
   KN_CHECK(cfg.optimizer == "sgd" || cfg.optimizer == "adam" || cfg.optimizer == "adamw", "unknown optimizer '",
@@ -322,7 +346,13 @@ inline Result train(const Config& cfg, MLP& model, const OnRecord& on_record = {
   model.to(cfg.device);
   Result r;
   r.mode = cfg.mode;
-  if (cfg.mode == Mode::Fused &&
+  if (cfg.mode == Mode::Fused && cfg.device.is_cpu() &&
+      !cpu::fused_mlp_cpu_supported(int(X_train.size(0)), int(model.fc1.in_features()),
+                                    int(model.fc1.out_features()), int(model.fc2.out_features()), &r.fallback)) {
+    std::fprintf(stderr, "kn-iris: --mode fused: %s; falling back to --mode eager\n", r.fallback.c_str());
+    r.mode = Mode::Eager;
+  }
+  if (cfg.mode == Mode::Fused && cfg.device.is_cuda() &&
       !cuda::fused_mlp_supported(int(X_train.size(0)), int(model.fc1.in_features()), int(model.fc1.out_features()),
                                  int(model.fc2.out_features()), cfg.device.index, &r.fallback)) {
     KN_CHECK(!trace::enabled(), "--mode fused falls back to graph mode (", r.fallback,

@@ -42,11 +42,30 @@ expect(0 "--lr FLOAT:FLOAT in \\[0 - 1e\\+06\\]=0.01" --help)
 expect(0 "--record-every INT:INT in \\[0 - 100000000\\]=1" --help)
 expect(0 "--mode TEXT:{eager,graph,fused}=eager" --help)
 expect(0 "--readback-every INT:INT in \\[0 - 100000000\\]=1000" --help)
-expect(0 " mode=eager\n" --device cpu --epochs 5 --quiet)
+expect(0 " mode=eager threads=[0-9]+\n" --device cpu --epochs 5 --quiet)
+# --threads: kn::set_num_threads, said in the result line; a bad count is a usage error.
+expect(0 " mode=eager threads=1\n" --device cpu --epochs 5 --quiet --threads 1)
+expect(0 " mode=eager threads=3\n" --device cpu --epochs 5 --quiet --threads 3)
+expect(0 "--threads INT:INT in \\[1 - 1024\\]=[0-9]+" --help)
+foreach(bad 0 -1 1025)
+  expect(2 "--threads: Value ${bad} not in range 1 to 1024" --device cpu --epochs 1 --threads ${bad})
+endforeach()
+expect(2 "--threads" --device cpu --epochs 1 --threads two)
 expect(2 "mode" --mode turbo)
-# Graph and fused modes need a GPU: on the CPU they are errors that say so.
-expect(1 "kn-iris: error: --mode graph needs a CUDA device; on cpu only --mode eager exists" --device cpu --mode graph)
-expect(1 "kn-iris: error: --mode fused needs a CUDA device; on cpu only --mode eager exists" --device cpu --mode fused)
+# Graph mode needs a GPU: on the CPU it is an error that says so.
+expect(1 "kn-iris: error: --mode graph needs a CUDA device; on cpu only --mode eager and --mode fused exist" --device cpu
+       --mode graph)
+# Fused mode runs on the CPU too (support/fused_mlp_cpu.hpp): PyTorch's final loss, as eager mode.
+expect(0 "result device=cpu epochs=20000 time_s=[0-9.]+ us_per_epoch=[0-9.]+ final_loss=0\\.06143[0-9] test_acc=0\\.9667 mode=fused"
+       --device cpu --mode fused --quiet --init-weights ${FIXTURES}/torch-iris-seed1/init.safetensors)
+if(last_err MATCHES "falling back")
+  message(FATAL_ERROR "--mode fused fell back on Iris:\n${last_err}")
+endif()
+# A model too big for the fused CPU loop trains in eager mode, with a one-line note saying why.
+expect(0 " mode=eager[ \n]" --device cpu --mode fused --hidden 9000 --epochs 2 --quiet)
+if(NOT last_err MATCHES "kn-iris: --mode fused: a 4-9000-3 MLP on 120 rows needs [0-9]+ bytes of working set[^\n]*; falling back to --mode eager\n")
+  message(FATAL_ERROR "no fallback note for --hidden 9000 --mode fused:\n${last_err}")
+endif()
 expect(2 "epochs" --epochs 0)
 expect(2 "device" --device tpu)
 expect(2 "The following argument was not expected" --bogus)
