@@ -13,15 +13,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.hpp"
+
 namespace {
 
-std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using kn::test::uniform_floats;
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
@@ -34,7 +30,7 @@ TEST_CASE("CPU softmax-CE: the vector path matches the row-by-row path on odd sh
       INFO(rows << " rows, " << classes << " classes");
       const std::size_t n = std::size_t(rows) * classes;
       // Logits far apart too (a row's max must be subtracted for exp not to overflow).
-      std::vector<float> logits = uniform(n, -30.0f, 30.0f, seed++);
+      std::vector<float> logits = uniform_floats(n, -30.0f, 30.0f, seed++);
       std::vector<int64_t> labels(static_cast<std::size_t>(rows));
       std::mt19937 rng(seed++);
       for (auto& l : labels) l = int64_t(rng() % unsigned(classes));
@@ -63,7 +59,7 @@ TEST_CASE("CPU softmax-CE: a label outside the classes makes the loss NaN on eve
   for (int rows : {1, 16, 19})
     for (int64_t bad : {int64_t(-1), int64_t(3), int64_t(1) << 40}) {
       INFO(rows << " rows, label " << bad);
-      std::vector<float> logits = uniform(std::size_t(rows) * 3, -1.0f, 1.0f, 7), d(std::size_t(rows) * 3);
+      std::vector<float> logits = uniform_floats(std::size_t(rows) * 3, -1.0f, 1.0f, 7), d(std::size_t(rows) * 3);
       std::vector<int64_t> labels(std::size_t(rows), 1);
       labels[std::size_t(rows) - 1] = bad;
       float loss = 0.0f;
@@ -78,15 +74,15 @@ TEST_CASE("CPU bias_add and bias_grad match plain loops on every narrow width", 
     for (int rows : {1, 3, 4, 5, 17, 120})
       for (float beta : {0.0f, 1.0f, 0.5f}) {
         INFO(rows << "x" << cols << " beta " << beta);
-        const std::vector<float> b = uniform(std::size_t(cols), -1, 1, seed++);
-        std::vector<float> y = uniform(std::size_t(rows) * cols, -1, 1, seed++), want_y = y;
+        const std::vector<float> b = uniform_floats(std::size_t(cols), -1, 1, seed++);
+        std::vector<float> y = uniform_floats(std::size_t(rows) * cols, -1, 1, seed++), want_y = y;
         kn::cpu::bias_add(y.data(), b.data(), rows, cols);
         for (int r = 0; r < rows; ++r)
           for (int c = 0; c < cols; ++c) want_y[std::size_t(r) * cols + c] += b[std::size_t(c)];
         CHECK(y == want_y);  // one addition per element: exact
 
-        const std::vector<float> dy = uniform(std::size_t(rows) * cols, -1, 1, seed++);
-        std::vector<float> db = uniform(std::size_t(cols), -1, 1, seed++);
+        const std::vector<float> dy = uniform_floats(std::size_t(rows) * cols, -1, 1, seed++);
+        std::vector<float> db = uniform_floats(std::size_t(cols), -1, 1, seed++);
         std::vector<double> want(db.begin(), db.end());
         if (beta == 0.0f) db.assign(db.size(), kNaN);  // beta 0 must not read db
         for (int c = 0; c < cols; ++c) {
@@ -111,7 +107,8 @@ TEST_CASE("narrow GEMM: one and two k, and a long k with few rows (the split cha
         for (int t = 0; t < 4; ++t) {
           const bool ta = t & 2, tb = t & 1;
           INFO(M << "x" << N << "x" << K << (ta ? " A^T" : " A") << (tb ? " B^T" : " B"));
-          const auto a = uniform(std::size_t(M) * K, -1, 1, seed++), b = uniform(std::size_t(K) * N, -1, 1, seed++);
+          const auto a = uniform_floats(std::size_t(M) * K, -1, 1, seed++);
+          const auto b = uniform_floats(std::size_t(K) * N, -1, 1, seed++);
           // The row after C is a guard: nothing may be written past C's last element.
           std::vector<float> want(std::size_t(M) * N + 16, kNaN), got = want;
           kn::cpu::gemm_eigen(want.data(), a.data(), b.data(), M, N, K, ta ? kn::Transpose::Yes : kn::Transpose::No,

@@ -21,6 +21,8 @@
 
 namespace {
 
+using kn::test::uniform_floats;
+
 using kn::Transpose;
 
 // Restores the thread count and the cache limit a test changes.
@@ -32,14 +34,6 @@ struct Restore {
     kn::cpu::set_host_cache_limit(limit);
   }
 };
-
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 bool cache_on() { return kn::cpu::host_cache_stats().enabled; }
 
@@ -206,8 +200,9 @@ TEST_CASE("threaded GEMM: every thread count gives one thread's result, bit for 
     for (float beta : {0.0f, 0.5f}) {
       INFO(c.M << "x" << c.N << "x" << c.K << (c.ta == Transpose::Yes ? " A^T" : " A")
                 << (c.tb == Transpose::Yes ? " B^T" : " B") << " beta " << beta);
-      const auto a = random_floats(std::size_t(c.M) * c.K, 1), b = random_floats(std::size_t(c.K) * c.N, 2);
-      std::vector<float> c0 = random_floats(std::size_t(c.M) * c.N, 3);
+      const auto a = uniform_floats(std::size_t(c.M) * c.K, -1.0f, 1.0f, 1);
+      const auto b = uniform_floats(std::size_t(c.K) * c.N, -1.0f, 1.0f, 2);
+      std::vector<float> c0 = uniform_floats(std::size_t(c.M) * c.N, -1.0f, 1.0f, 3);
       if (beta == 0.0f) c0.assign(c0.size(), std::numeric_limits<float>::quiet_NaN());  // must not be read
       std::vector<float> one = c0;
       kn::set_num_threads(1);

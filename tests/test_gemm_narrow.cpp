@@ -4,22 +4,17 @@
 // transpose, alpha and beta, and a C poisoned with NaN where beta == 0 must not read it.
 #include <cmath>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include <kernelnet/ops/gemm.hpp>
 
 #include <catch2/catch.hpp>
 
+#include "test_util.hpp"
+
 namespace {
 
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using kn::test::uniform_floats;
 
 struct Case {
   int M, N, K;
@@ -29,8 +24,9 @@ struct Case {
 void check(const Case& c, float alpha, float beta, unsigned seed) {
   INFO(c.M << "x" << c.N << "x" << c.K << (c.ta == kn::Transpose::Yes ? " A^T" : " A")
             << (c.tb == kn::Transpose::Yes ? " B^T" : " B") << " alpha " << alpha << " beta " << beta);
-  const auto a = random_floats(std::size_t(c.M) * c.K, seed), b = random_floats(std::size_t(c.K) * c.N, seed + 1);
-  std::vector<float> c0 = random_floats(std::size_t(c.M) * c.N, seed + 2);
+  const auto a = uniform_floats(std::size_t(c.M) * c.K, -1.0f, 1.0f, seed);
+  const auto b = uniform_floats(std::size_t(c.K) * c.N, -1.0f, 1.0f, seed + 1);
+  std::vector<float> c0 = uniform_floats(std::size_t(c.M) * c.N, -1.0f, 1.0f, seed + 2);
   if (beta == 0.0f) c0.assign(c0.size(), std::numeric_limits<float>::quiet_NaN());
   std::vector<float> want = c0, got = c0;
   kn::cpu::gemm_eigen(want.data(), a.data(), b.data(), c.M, c.N, c.K, c.ta, c.tb, alpha, beta);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@
 namespace kn::test {
 
 inline std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
+
+// n floats drawn uniformly from [lo, hi), the same ones for the same seed.
+inline std::vector<float> uniform_floats(std::size_t n, float lo, float hi, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
 
 // A whole file as a string (the tests that read the project's own sources and docs).
 inline std::string read_file(const std::filesystem::path& p) {
