@@ -34,16 +34,16 @@ std::string str(const Parts&... parts) {
 namespace kn::detail {
 // A failed check's throw, out of line and marked cold: the message is built only here, so
 // a check costs its caller one predicted branch and small accessors (Tensor::data(),
-// Tensor::size()) stay small enough to inline.
-template <typename Message>
-[[noreturn, gnu::noinline, gnu::cold]] void check_failed(const Message& message) {
-  throw ::kn::Error(message());
+// Tensor::size()) stay small enough to inline. The pieces come by reference (no lambda:
+// C++17 lambdas cannot capture structured bindings, which clang rejects).
+template <typename... Parts>
+[[noreturn, gnu::noinline, gnu::cold]] void check_failed(const Parts&... parts) {
+  throw ::kn::Error(::kn::str(parts...));
 }
 }  // namespace kn::detail
 
 // Real checks, never compiled out (unlike assert under NDEBUG).
 #define KN_CHECK(cond, ...)                                                         \
   do {                                                                              \
-    if (__builtin_expect(!(cond), 0))                                               \
-      ::kn::detail::check_failed([&] { return ::kn::str(__VA_ARGS__); });          \
+    if (__builtin_expect(!(cond), 0)) ::kn::detail::check_failed(__VA_ARGS__);      \
   } while (0)
