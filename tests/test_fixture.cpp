@@ -8,12 +8,7 @@
 using namespace kn;
 
 namespace {
-std::vector<float> fixture_losses() {
-  std::ifstream in(test::fixture("torch-iris-seed1/losses.txt"));
-  std::vector<float> v;
-  for (float x; in >> x;) v.push_back(x);
-  return v;
-}
+using kn::test::fixture_losses;
 Tensor find(const NamedTensors& ts, const std::string& name) {
   for (auto& [n, t] : ts)
     if (n == name) return t;

@@ -88,12 +88,7 @@ std::vector<float> losses_of(const iris::Result& r) {
   return v;
 }
 
-std::vector<float> fixture_losses() {
-  std::ifstream in(test::fixture("torch-iris-seed1/losses.txt"));
-  std::vector<float> v;
-  for (float x; in >> x;) v.push_back(x);
-  return v;
-}
+using kn::test::fixture_losses;
 
 }  // namespace
 

@@ -25,7 +25,7 @@ using kn::test::error_of;
 namespace {
 
 // A fresh empty folder under the build directory, removed when the tests end.
-std::string temp_dir(const std::string& name) { return kn::test::temp_dir("io-" + name); }
+std::string io_dir(const std::string& name) { return kn::test::temp_dir("io-" + name); }
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
@@ -35,7 +35,7 @@ std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
-void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+using kn::test::put;
 struct stat lstat_of(const std::string& path) {
   struct stat st {};
   REQUIRE(::lstat(path.c_str(), &st) == 0);
@@ -58,11 +58,7 @@ std::string error_within_5s(F f, const std::function<void()>& unblock) {
   }
   return done.get();
 }
-// Opening a FIFO for reading and writing at once never waits, and lets the other end go.
-void release_fifo(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
-  if (fd >= 0) ::close(fd);
-}
+using kn::test::release_fifo;
 // A listening Unix socket at `path` (the descriptor stays open: its file is what counts).
 void make_socket(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -78,7 +74,7 @@ void make_socket(const std::string& path) {
 }  // namespace
 
 TEST_CASE("writing through a symbolic link writes its target and keeps the link", "[io]") {
-  const std::string a = temp_dir("target"), b = temp_dir("links");
+  const std::string a = io_dir("target"), b = io_dir("links");
   put(a + "/target.txt", "old");
   REQUIRE(::symlink((a + "/target.txt").c_str(), (b + "/link").c_str()) == 0);
   io::write_text_atomic(b + "/link", "new");
@@ -91,7 +87,7 @@ TEST_CASE("writing through a symbolic link writes its target and keeps the link"
 }
 
 TEST_CASE("a chain of relative links is followed to the end, and each link stays", "[io]") {
-  const std::string a = temp_dir("chain-target"), b = temp_dir("chain");
+  const std::string a = io_dir("chain-target"), b = io_dir("chain");
   put(a + "/target.txt", "old");
   const std::string rel = "../" + std::filesystem::path(a).filename().string() + "/target.txt";
   REQUIRE(::symlink(rel.c_str(), (b + "/first").c_str()) == 0);
@@ -105,7 +101,7 @@ TEST_CASE("a chain of relative links is followed to the end, and each link stays
 }
 
 TEST_CASE("a dangling link gets its target created, and stays a link", "[io]") {
-  const std::string d = temp_dir("dangling");
+  const std::string d = io_dir("dangling");
   REQUIRE(::symlink("made.txt", (d + "/link").c_str()) == 0);
   io::write_text_atomic(d + "/link", "created");
   CHECK(S_ISLNK(lstat_of(d + "/link").st_mode));
@@ -120,7 +116,7 @@ TEST_CASE("a dangling link gets its target created, and stays a link", "[io]") {
 }
 
 TEST_CASE("a FIFO is written as a stream and stays a FIFO", "[io]") {
-  const std::string d = temp_dir("fifo"), aux = temp_dir("fifo-aux");
+  const std::string d = io_dir("fifo"), aux = io_dir("fifo-aux");
   const std::string fifo = d + "/pipe";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // A second name for the FIFO, so that the reader can be let go even if the FIFO's own
@@ -159,7 +155,7 @@ TEST_CASE("/dev/null stays the same character device after a write to it", "[io]
 }
 
 TEST_CASE("/dev/stdout is written to descriptor 1, whatever file the shell gave it", "[io]") {
-  const std::string d = temp_dir("stdout");
+  const std::string d = io_dir("stdout");
   const std::string file = d + "/captured.txt";
   put(file, "before\n");
   const ino_t inode = lstat_of(file).st_ino;
@@ -198,7 +194,7 @@ TEST_CASE("/dev/fd/N reaches the pipe; a reader gone away is an Error, not SIGPI
 }
 
 TEST_CASE("a directory, a socket or a path through a file is an Error, and nothing is made", "[io]") {
-  const std::string d = temp_dir("kinds");
+  const std::string d = io_dir("kinds");
   std::filesystem::create_directory(d + "/sub");
   CHECK(error_of([&] { io::write_text_atomic(d + "/sub", "x"); }) == d + "/sub: is a directory");
   CHECK(entries(d + "/sub").empty());
@@ -217,7 +213,7 @@ TEST_CASE("a directory, a socket or a path through a file is an Error, and nothi
 }
 
 TEST_CASE("a regular file is replaced whole, or not at all, and keeps its permissions", "[io]") {
-  const std::string d = temp_dir("regular");
+  const std::string d = io_dir("regular");
   const std::string f = d + "/out.txt";
   put(f, "old");
   REQUIRE(::chmod(f.c_str(), 0640) == 0);
@@ -239,7 +235,7 @@ TEST_CASE("a regular file is replaced whole, or not at all, and keeps its permis
 }
 
 TEST_CASE("check_output_path fails at once, naming the flag and the path, and changes nothing", "[io]") {
-  const std::string d = temp_dir("check");
+  const std::string d = io_dir("check");
   const auto check = [](const std::string& path) { return error_of([&] { io::check_output_path(path, "--loss-csv"); }); };
   CHECK(check("") == "--loss-csv: the path is empty");
   CHECK(check(d + "/out/loss.csv") == "--loss-csv " + d + "/out/loss.csv: the folder " + d + "/out does not exist");
@@ -281,7 +277,7 @@ TEST_CASE("check_output_path and the write refuse what is not writable (not as r
     WARN("skipped: root may write anything, so access() says yes");  // the cases above hold for root too
     return;
   }
-  const std::string d = temp_dir("readonly");
+  const std::string d = io_dir("readonly");
   put(d + "/ro.txt", "kept");
   REQUIRE(::chmod((d + "/ro.txt").c_str(), 0444) == 0);
   CHECK(error_of([&] { io::check_output_path(d + "/ro.txt", "--plot"); }) ==

@@ -24,8 +24,8 @@ std::string image(const std::string& header, uint64_t claimed) {
 std::string image(const std::string& header) { return image(header, header.size()); }
 
 // A fresh empty folder under the build directory, removed when the tests end.
-std::string temp_dir(const std::string& name) { return kn::test::temp_dir("reader-" + name); }
-void put(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+std::string reader_dir(const std::string& name) { return kn::test::temp_dir("reader-" + name); }
+using kn::test::put;
 // A file of `size` bytes that takes no disk: a hole, with `head` at its start.
 void sparse(const std::string& path, uint64_t size, const std::string& head = "") {
   put(path, head);
@@ -39,10 +39,7 @@ long peak_rss_kb() {
   ::getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
 }
-void release_fifo(const std::string& path) {  // read-write never waits, and lets a reader go
-  const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
-  if (fd >= 0) ::close(fd);
-}
+using kn::test::release_fifo;
 
 // The error `read` throws, which it must throw within a second without raising the
 // process's peak memory by 64 MiB. It runs on a thread: one still running after 5 s
@@ -123,7 +120,7 @@ TEST_CASE("every reader refuses /dev/zero and /dev/urandom before reading them",
 }
 
 TEST_CASE("every reader refuses a FIFO without opening it (that would wait for a writer)", "[data][safetensors][errors]") {
-  const std::string fifo = temp_dir("fifo") + "/pipe";
+  const std::string fifo = reader_dir("fifo") + "/pipe";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   for (const auto& [reader, read] : readers(fifo)) {
     INFO(reader);
@@ -134,7 +131,7 @@ TEST_CASE("every reader refuses a FIFO without opening it (that would wait for a
 }
 
 TEST_CASE("a file one byte over the cap given in the call is refused, one at the cap is read", "[data][safetensors][errors]") {
-  const std::string d = temp_dir("cap");
+  const std::string d = reader_dir("cap");
   put(d + "/eleven", "0123456789\n");
   CHECK(fails_fast([&] { io::read_file(d + "/eleven", "the file", 10); }) ==
         d + "/eleven: the file is 11 bytes, over the limit of 10 bytes (raise it with the max_bytes argument of "
@@ -177,7 +174,7 @@ TEST_CASE("a file one byte over the cap given in the call is refused, one at the
 }
 
 TEST_CASE("a sparse file over the default cap is refused at once", "[data][safetensors][errors]") {
-  const std::string d = temp_dir("sparse");
+  const std::string d = reader_dir("sparse");
   sparse(d + "/big", io::kMaxReadBytes + 1);
   CHECK(fails_fast([&] { io::read_file(d + "/big"); }) ==
         str(d, "/big: the file is ", io::kMaxReadBytes + 1, " bytes, over the limit of ", io::kMaxReadBytes,
@@ -193,7 +190,7 @@ TEST_CASE("a sparse file over the default cap is refused at once", "[data][safet
 }
 
 TEST_CASE("a safetensors header that claims more than the file holds fails before allocating", "[safetensors][errors]") {
-  const std::string d = temp_dir("claims");
+  const std::string d = reader_dir("claims");
   const std::string huge = image("{}", uint64_t(1) << 60);
   CHECK(fails_fast([&] { safetensors::parse(huge, "f"); }) ==
         "f: header of 1152921504606846976 bytes is over the 100000000-byte limit");

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>   // open (release_fifo)
 #include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // close
 
 #include <catch2/catch.hpp>
 
@@ -125,6 +127,23 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "";
+}
+
+// The file at `path` holding exactly `bytes`.
+inline void put(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+// Opening a FIFO for reading and writing at once never waits, and lets the other end go.
+inline void release_fifo(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
+  if (fd >= 0) ::close(fd);
+}
+
+// PyTorch's losses for the lesson's run (tests/fixtures/torch-iris-seed1/losses.txt).
+inline std::vector<float> fixture_losses() {
+  std::ifstream in(fixture("torch-iris-seed1/losses.txt"));
+  std::vector<float> v;
+  for (float x; in >> x;) v.push_back(x);
+  return v;
 }
 
 #ifdef KN_BINARY_DIR

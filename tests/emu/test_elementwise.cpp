@@ -16,13 +16,13 @@ using kn::test::DeviceArray;
 using kn::test::random_floats;
 
 namespace {
-const int64_t kSizes[] = {1, 31, 257, 1000, 4099};
+const int64_t kElementwiseSizes[] = {1, 31, 257, 1000, 4099};
 }
 
 TEST_CASE("fill writes every element", "[emu][elementwise]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes) {
+    for (int64_t n : kElementwiseSizes) {
       DeviceArray<float> x{std::size_t(n)};
       x.poison();
       kn::cuda::fill(x.get(), 2.5f, n, 0);
@@ -34,7 +34,7 @@ TEST_CASE("fill writes every element", "[emu][elementwise]") {
 TEST_CASE("accumulate matches the CPU for beta 0, 1 and 0.5", "[emu][elementwise]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes) {
+    for (int64_t n : kElementwiseSizes) {
       const auto x = random_floats(std::size_t(n), 1), y0 = random_floats(std::size_t(n), 2);
       for (float beta : {0.0f, 1.0f, 0.5f}) {
         DeviceArray<float> dx(x), dy(y0);
@@ -51,7 +51,7 @@ TEST_CASE("accumulate matches the CPU for beta 0, 1 and 0.5", "[emu][elementwise
 TEST_CASE("relu_forward and relu_backward match the CPU", "[emu][elementwise]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes) {
+    for (int64_t n : kElementwiseSizes) {
       const auto x = random_floats(std::size_t(n), 3), dy = random_floats(std::size_t(n), 4);
       DeviceArray<float> dev_x(x), dev_y{std::size_t(n)};
       dev_y.poison();
@@ -89,7 +89,7 @@ TEST_CASE("bias_add matches the CPU", "[emu][elementwise]") {
 TEST_CASE("softmax_ce_backward matches the CPU, reading dloss on the device", "[emu][elementwise]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes) {
+    for (int64_t n : kElementwiseSizes) {
       const auto g = random_floats(std::size_t(n), 8), dx0 = random_floats(std::size_t(n), 9);
       const std::vector<float> dloss{0.75f};
       for (float beta : {0.0f, 1.0f}) {

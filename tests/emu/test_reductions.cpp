@@ -24,15 +24,15 @@ using kn::test::random_floats;
 using kn::test::random_ints;
 
 namespace {
-struct Shape {
+struct ReductionShape {
   int rows, cols;
 };
-const Shape kShapes[] = {{1, 1}, {17, 33}, {120, 10}, {120, 3}, {1000, 3}, {3, 1000}, {127, 129}, {1, 4099}};
+const ReductionShape kReductionShapes[] = {{1, 1}, {17, 33}, {120, 10}, {120, 3}, {1000, 3}, {3, 1000}, {127, 129}, {1, 4099}};
 }  // namespace
 
 TEST_CASE("bias_grad matches the CPU for beta 0, 1 and 0.5, in one chunk and in several", "[emu][reduction]") {
   // 600 rows of 3 columns: 3 chunks of 256 rows, added by bias_grad_finish_kernel.
-  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  std::vector<ReductionShape> shapes(std::begin(kReductionShapes), std::end(kReductionShapes));
   shapes.push_back({600, 3});
   shapes.push_back({0, 5});
   for (auto [rows, cols] : shapes)
@@ -51,7 +51,7 @@ TEST_CASE("bias_grad matches the CPU for beta 0, 1 and 0.5, in one chunk and in 
 TEST_CASE("softmax_ce_forward matches the CPU", "[emu][reduction]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (auto [rows, classes] : kShapes) {
+    for (auto [rows, classes] : kReductionShapes) {
       INFO(rows << "x" << classes << " on " << sms << " SMs");
       const std::size_t n = std::size_t(rows) * classes;
       const auto logits = random_floats(n, rows + 3 * classes, -6.0f, 6.0f);
@@ -89,7 +89,7 @@ TEST_CASE("softmax_ce_forward: a bad label makes the loss NaN; no rows gives NaN
 }
 
 TEST_CASE("argmax_rows matches the CPU, first index on ties", "[emu][reduction]") {
-  for (auto [rows, cols] : kShapes)
+  for (auto [rows, cols] : kReductionShapes)
     for (bool ties : {false, true}) {
       INFO(rows << "x" << cols << (ties ? " with ties" : ""));
       std::vector<float> x = random_floats(std::size_t(rows) * cols, rows + cols + ties);

@@ -22,12 +22,12 @@ using kn::test::random_ints;
 
 namespace {
 
-struct Shape {
+struct OpShape {
   int64_t rows, cols;
 };
-const Shape kShapes[] = {{1, 1}, {1, 37}, {37, 1}, {17, 33}, {3, 1000}, {1000, 3}, {0, 5}};
-const float kBetas[] = {0.0f, 1.0f, 0.5f};
-const int64_t kSizes[] = {0, 1, 37, 561, 3000};
+const OpShape kOpShapes[] = {{1, 1}, {1, 37}, {37, 1}, {17, 33}, {3, 1000}, {1000, 3}, {0, 5}};
+const float kOpBetas[] = {0.0f, 1.0f, 0.5f};
+const int64_t kOpSizes[] = {0, 1, 37, 561, 3000};
 
 // Poison for outputs of any type: every byte 0xAB (a NaN pattern for neither float nor
 // bool, so a byte the kernel forgot shows up as a mismatch, not as a valid value).
@@ -136,7 +136,7 @@ std::vector<float> powers(kn::ops::Unary op) {
 TEST_CASE("unary matches the CPU for every op", "[emu][tensor-ops]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes)
+    for (int64_t n : kOpSizes)
       for (auto op : kUnaries)
         for (float p : powers(op)) {
           INFO(name(op) << " (p " << p << ") on " << n << " elements, " << sms << " SMs");
@@ -155,10 +155,10 @@ TEST_CASE("unary_backward matches the CPU for every op and beta 0, 1 and 0.5, re
   using kn::ops::Unary;
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes)
+    for (int64_t n : kOpSizes)
       for (auto op : kUnaries)
         for (float p : powers(op))
-          for (float beta : kBetas) {
+          for (float beta : kOpBetas) {
             INFO(name(op) << " (p " << p << ") on " << n << " elements, beta " << beta << ", " << sms << " SMs");
             const std::size_t un = std::size_t(n);
             const auto x = unary_input(op, un, 200 + n), dy = random_floats(un, 201 + n);
@@ -182,7 +182,7 @@ TEST_CASE("unary_backward matches the CPU for every op and beta 0, 1 and 0.5, re
 TEST_CASE("binary matches the CPU for every op and every pair of broadcast forms", "[emu][tensor-ops]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (auto [rows, cols] : kShapes)
+    for (auto [rows, cols] : kOpShapes)
       for (Form fa : kForms)
         for (Form fb : kForms)
           for (auto op : kBinaries) {
@@ -202,7 +202,7 @@ TEST_CASE("binary matches the CPU for every op and every pair of broadcast forms
 }
 
 TEST_CASE("binary writes in place into a full-size operand", "[emu][tensor-ops]") {
-  for (auto [rows, cols] : kShapes)
+  for (auto [rows, cols] : kOpShapes)
     for (bool into_a : {true, false})
       for (Form other : kForms)
         for (auto op : kBinaries) {
@@ -225,7 +225,7 @@ template <typename T, typename Gen, typename Cuda, typename Cpu>
 void check_compare(Gen gen, Cuda cuda, Cpu cpu) {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (auto [rows, cols] : kShapes)
+    for (auto [rows, cols] : kOpShapes)
       for (Form fa : kForms)
         for (Form fb : kForms)
           for (auto op : kCompares) {
@@ -284,7 +284,7 @@ std::vector<uint8_t> cast_input(kn::ops::Scalar s, std::size_t n, std::uint64_t 
 TEST_CASE("cast matches the CPU for every pair of dtypes", "[emu][tensor-ops]") {
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
-    for (int64_t n : kSizes)
+    for (int64_t n : kOpSizes)
       for (auto from : kScalars)
         for (auto to : kScalars) {
           INFO("cast " << int(from) << " -> " << int(to) << " of " << n << " elements, " << sms << " SMs");
@@ -303,7 +303,7 @@ TEST_CASE("cast matches the CPU for every pair of dtypes", "[emu][tensor-ops]") 
 
 namespace {
 // {2, 2500}: on one SM, the thread-per-column kernel's threads loop too.
-const Shape kReduceShapes[] = {{1, 1},    {1, 37}, {37, 1}, {17, 33}, {3, 1000},
+const OpShape kReduceShapes[] = {{1, 1},    {1, 37}, {37, 1}, {17, 33}, {3, 1000},
                                {1000, 3}, {2, 2500}, {0, 5}, {5, 0},   {0, 0}};
 }
 
@@ -339,7 +339,7 @@ TEST_CASE("reduce's max and min take negative and positive extremes, and the fir
   // Every value negative (a max that started from 0 would be wrong), then every value
   // positive (likewise for a min), in each layout.
   for (float sign : {-1.0f, 1.0f})
-    for (auto [rows, cols] : {Shape{3, 70}, Shape{70, 3}, Shape{1, 1}})
+    for (auto [rows, cols] : {OpShape{3, 70}, OpShape{70, 3}, OpShape{1, 1}})
       for (bool keep_rows : {false, true})
         for (bool keep_cols : {false, true})
           for (auto op : {kn::ops::Reduce::Max, kn::ops::Reduce::Min}) {
@@ -424,7 +424,7 @@ TEST_CASE("index_add matches the CPU bit for bit, repeated indices included, for
   for (int sms : kn::test::kSmCounts) {
     kn::test::WithSms device(sms);
     for (const auto& s : kIndexShapes)
-      for (float beta : kBetas) {
+      for (float beta : kOpBetas) {
         INFO("outer " << s.outer << ", count " << s.count << ", inner " << s.inner << ", size " << s.size << ", beta "
                       << beta << ", " << sms << " SMs");
         const auto index = make_index(s, 90 + s.count);
@@ -442,7 +442,7 @@ TEST_CASE("index_add matches the CPU bit for bit, repeated indices included, for
 }
 
 TEST_CASE("transpose matches the CPU for elements of 1, 4 and 8 bytes", "[emu][tensor-ops]") {
-  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  std::vector<OpShape> shapes(std::begin(kOpShapes), std::end(kOpShapes));
   shapes.push_back({65, 33});  // several tiles each way, both ragged
   shapes.push_back({300, 2});   // 10 rows of tiles: on one SM each block loops over several
   shapes.push_back({4, 0});

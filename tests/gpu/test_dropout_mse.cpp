@@ -17,7 +17,7 @@
 using namespace kn;
 
 namespace {
-const Device gpu = Device::cuda(0);
+const Device cuda0 = Device::cuda(0);
 
 Tensor random_tensor(const Shape& shape, uint32_t seed) {
   std::mt19937 gen(seed);
@@ -44,7 +44,7 @@ TEST_CASE("dropout on CUDA drops the CPU's elements for the same seed, forward a
     for (double p : {0.1, 0.5, 0.9}) {
       INFO("shape " << shape.str() << ", p = " << p);
       Tensor x_cpu = random_tensor(shape, 1).requires_grad_();
-      Tensor x_gpu = x_cpu.to(gpu).requires_grad_();
+      Tensor x_gpu = x_cpu.to(cuda0).requires_grad_();
       const Tensor target = random_tensor(shape, 2);
       manual_seed(5);
       dropout(x_cpu, p);  // a second call, so offset 1 is compared as well as 0
@@ -54,7 +54,7 @@ TEST_CASE("dropout on CUDA drops the CPU's elements for the same seed, forward a
       dropout(x_gpu, p);
       const Tensor y_gpu = dropout(x_gpu, p);
       CHECK(philox_state().offset == 2);
-      mse_loss(y_gpu, target.to(gpu)).backward();
+      mse_loss(y_gpu, target.to(cuda0)).backward();
       check_same_bits(y_gpu, y_cpu, "dropout(x)");
       check_same_bits(x_gpu.grad(), x_cpu.grad(), "x.grad");
     }
@@ -65,7 +65,7 @@ TEST_CASE("a Dropout layer on CUDA in train and eval mode matches the CPU", "[gp
   Sequential cpu_model(Linear(8, 32), Tanh(), Dropout(0.25), Linear(32, 4), Sigmoid());
   manual_seed(3);
   Sequential gpu_model(Linear(8, 32), Tanh(), Dropout(0.25), Linear(32, 4), Sigmoid());
-  gpu_model.to(gpu);
+  gpu_model.to(cuda0);
   const Tensor x = random_tensor({64, 8}, 4);
   for (bool training : {true, false}) {
     INFO("training " << training);
@@ -74,7 +74,7 @@ TEST_CASE("a Dropout layer on CUDA in train and eval mode matches the CPU", "[gp
     manual_seed(8);
     const Tensor y_cpu = cpu_model(x);
     manual_seed(8);
-    const Tensor y_gpu = gpu_model(x.to(gpu));
+    const Tensor y_gpu = gpu_model(x.to(cuda0));
     const auto g = y_gpu.to_vector<float>(), c = y_cpu.to_vector<float>();
     for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == Approx(c[i]).epsilon(1e-5).margin(1e-6));
   }
@@ -84,7 +84,7 @@ TEST_CASE("mse_loss on CUDA: the CPU's loss, and its input and target gradients 
   for (const Shape& shape : {Shape{1}, Shape{17, 33}, Shape{3001, 7}, Shape{1000003}}) {
     INFO("shape " << shape.str());
     Tensor a_cpu = random_tensor(shape, 6).requires_grad_(), b_cpu = random_tensor(shape, 7).requires_grad_();
-    Tensor a_gpu = a_cpu.to(gpu).requires_grad_(), b_gpu = b_cpu.to(gpu).requires_grad_();
+    Tensor a_gpu = a_cpu.to(cuda0).requires_grad_(), b_gpu = b_cpu.to(cuda0).requires_grad_();
     const Tensor loss_cpu = MSELoss()(a_cpu, b_cpu), loss_gpu = MSELoss()(a_gpu, b_gpu);
     CHECK(loss_gpu.item() == Approx(loss_cpu.item()).epsilon(1e-6));
     (loss_cpu * 0.5f).backward();

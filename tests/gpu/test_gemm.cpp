@@ -33,14 +33,14 @@ using kn::test::random_ints;
 
 namespace {
 
-struct Shape {
+struct GemmShape {
   int M, N, K;
 };
 // The odd shapes of the brief, the products of a 4-10-3 MLP on a batch of 120 (Y = X W^T:
 // 120x10x4 and 120x3x10; dW = dY^T X: 10x4x120 and 3x10x120; dX = dY W: 120x4x10 and
 // 120x10x3), tile multiples with 16-byte rows (the float4 paths), ragged edges with
 // 16-byte rows, vectors, a long K for the tiny kernel's lane groups, and empty products.
-const std::vector<Shape> kShapes = {
+const std::vector<GemmShape> kGemmShapes = {
     {1, 1, 1},     {17, 33, 5},   {127, 129, 65}, {1000, 10, 3}, {120, 4, 10},   {120, 10, 4},
     {120, 3, 10},  {10, 4, 120},  {3, 10, 120},   {120, 10, 3},  {257, 255, 513}, {128, 128, 64},
     {260, 132, 36}, {4, 4, 4},    {1, 300, 7},    {300, 1, 7},   {33, 2, 700},   {1, 1, 1000},
@@ -140,14 +140,14 @@ std::vector<float> small_integers(std::size_t n, std::uint64_t seed) {
 
 kn::Transpose trans(bool t) { return t ? kn::Transpose::Yes : kn::Transpose::No; }
 
-std::string describe(int v, const Shape& s, bool ta, bool tb, const Scale& sc) {
+std::string describe(int v, const GemmShape& s, bool ta, bool tb, const Scale& sc) {
   return kn::str(kn::cuda::gemm_variant_name(v), " on ", s.M, "x", s.N, "x", s.K,
                  ta ? " A^T" : " A", tb ? " B^T" : " B", ", alpha ", sc.alpha, ", beta ", sc.beta);
 }
 
 // One shape, transposes and scale: the CPU reference and cuBLAS once, then every
 // variant in `variants`. `exact`: small-integer inputs, compared bit for bit.
-void check_variants(Cublas& blas, const Shape& s, bool ta, bool tb, const Scale& sc,
+void check_variants(Cublas& blas, const GemmShape& s, bool ta, bool tb, const Scale& sc,
                     const std::vector<int>& variants, std::size_t offset, bool exact,
                     std::uint64_t seed) {
   const std::size_t na = std::size_t(s.M) * s.K, nb = std::size_t(s.K) * s.N,
@@ -221,7 +221,7 @@ TEST_CASE("gemm: every variant matches cuBLAS and the CPU on odd shapes, all tra
   const auto variants = all_variants();
   std::uint64_t seed = 1;
   std::size_t k = 0;
-  for (const Shape& s : kShapes)
+  for (const GemmShape& s : kGemmShapes)
     for (int t = 0; t < 4; ++t)
       for (const Scale& sc : kScales)
         if (seed += 3; kn::test::in_shard(k++) && !kn::test::skip_under_racecheck(double(s.M) * s.N * s.K))
@@ -235,8 +235,8 @@ TEST_CASE("gemm: every variant is exact on small-integer inputs", "[gpu]") {
   const auto variants = all_variants();
   std::uint64_t seed = 1000;
   std::size_t k = 0;
-  for (const Shape& s : {Shape{257, 255, 513}, Shape{120, 10, 4}, Shape{10, 4, 120},
-                         Shape{128, 128, 64}, Shape{33, 2, 700}, Shape{1, 1, 1000}})
+  for (const GemmShape& s : {GemmShape{257, 255, 513}, GemmShape{120, 10, 4}, GemmShape{10, 4, 120},
+                         GemmShape{128, 128, 64}, GemmShape{33, 2, 700}, GemmShape{1, 1, 1000}})
     for (int t = 0; t < 4; ++t)
       for (const Scale& sc : {Scale{1.0f, 0.0f}, Scale{2.0f, -1.0f}})
         if (seed += 3; kn::test::in_shard(k++) && !kn::test::skip_under_racecheck(double(s.M) * s.N * s.K))
@@ -250,7 +250,7 @@ TEST_CASE("gemm: pointers not 16-byte aligned take the scalar paths", "[gpu]") {
   const auto variants = all_variants();
   std::uint64_t seed = 2000;
   std::size_t k = 0;
-  for (const Shape& s : {Shape{128, 128, 64}, Shape{260, 132, 36}, Shape{4, 4, 4}})
+  for (const GemmShape& s : {GemmShape{128, 128, 64}, GemmShape{260, 132, 36}, GemmShape{4, 4, 4}})
     for (int t = 0; t < 4; ++t)
       for (const Scale& sc : {Scale{1.0f, 0.0f}, Scale{0.75f, -0.5f}})
         if (seed += 3; kn::test::in_shard(k++) && !kn::test::skip_under_racecheck(double(s.M) * s.N * s.K))
@@ -261,7 +261,7 @@ TEST_CASE("gemm: the library's tiled path on a product big enough for 128 x 128 
           "[gpu]") {
   // 1536 x 1664 gives 12 x 13 = 156 tiles of 128 x 128, more than an H200's 132 SMs.
   Cublas blas;
-  const Shape s{1536, 1664, 40};
+  const GemmShape s{1536, 1664, 40};
   INFO("kn::cuda::gemm runs " << kn::cuda::gemm_kernel_for(s.M, s.N, s.K, 0));
   for (int t = 0; t < 4; ++t)
     check_variants(blas, s, t & 2, t & 1, Scale{0.75f, -0.5f}, {0, 7}, 0, false, 3000 + t);
@@ -270,9 +270,9 @@ TEST_CASE("gemm: the library's tiled path on a product big enough for 128 x 128 
 TEST_CASE("gemm: the library picks the tiny kernel for a small MLP, warp tiles for big ones",
           "[gpu]") {
   using kn::cuda::gemm_kernel_for;
-  for (const Shape& s : {Shape{120, 10, 4}, Shape{120, 3, 10}, Shape{10, 4, 120},
-                         Shape{3, 10, 120}, Shape{120, 4, 10}, Shape{1000, 10, 3}, Shape{1, 1, 1},
-                         Shape{7, 5, 0}, Shape{1000000, 10, 4}}) {
+  for (const GemmShape& s : {GemmShape{120, 10, 4}, GemmShape{120, 3, 10}, GemmShape{10, 4, 120},
+                         GemmShape{3, 10, 120}, GemmShape{120, 4, 10}, GemmShape{1000, 10, 3}, GemmShape{1, 1, 1},
+                         GemmShape{7, 5, 0}, GemmShape{1000000, 10, 4}}) {
     INFO(s.M << "x" << s.N << "x" << s.K);
     CHECK(std::string(gemm_kernel_for(s.M, s.N, s.K, 0)) == "08_tiny");
   }

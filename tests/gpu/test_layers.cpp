@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "iris_train.hpp"
 
 using namespace kn;
 
 namespace {
-const Device gpu = Device::cuda(0);
+const Device gpu0 = Device::cuda(0);
 
 void check_close(const Tensor& got, const Tensor& want, double atol, double rtol, const std::string& what) {
   REQUIRE(got.shape() == want.shape());
@@ -26,7 +27,7 @@ void check_close(const Tensor& got, const Tensor& want, double atol, double rtol
   CHECK(bad == 0);
 }
 
-Tensor random_tensor(const Shape& shape, uint32_t seed) {
+Tensor layer_input(const Shape& shape, uint32_t seed) {
   std::mt19937 gen(seed);
   Tensor t = Tensor::empty(shape);
   for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform_float(gen, -1.0f, 1.0f);
@@ -40,7 +41,7 @@ Tensor random_labels(int64_t n, int classes, uint32_t seed) {
   return Tensor::from_vector(v);
 }
 
-std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
+using kn::test::fixture;
 }  // namespace
 
 TEST_CASE("Linear, ReLU and cross-entropy: forward and backward on CUDA match the CPU", "[gpu]") {
@@ -51,15 +52,15 @@ TEST_CASE("Linear, ReLU and cross-entropy: forward and backward on CUDA match th
     Linear cpu_layer(s.in, s.out);
     manual_seed(uint64_t(s.batch * 7 + s.in));
     Linear gpu_layer(s.in, s.out);
-    gpu_layer.to(gpu);
-    Tensor x_cpu = random_tensor({s.batch, s.in}, 1).requires_grad_();
-    Tensor x_gpu = x_cpu.to(gpu).requires_grad_();
+    gpu_layer.to(gpu0);
+    Tensor x_cpu = layer_input({s.batch, s.in}, 1).requires_grad_();
+    Tensor x_gpu = x_cpu.to(gpu0).requires_grad_();
     Tensor labels = random_labels(s.batch, s.out, 2);
 
     Tensor h_cpu = relu(cpu_layer(x_cpu)), h_gpu = relu(gpu_layer(x_gpu));
     check_close(h_gpu, h_cpu, 1e-5, 1e-4, "relu(linear(x))");
     Tensor loss_cpu = cross_entropy(cpu_layer(x_cpu), labels);
-    Tensor loss_gpu = cross_entropy(gpu_layer(x_gpu), labels.to(gpu));
+    Tensor loss_gpu = cross_entropy(gpu_layer(x_gpu), labels.to(gpu0));
     CHECK(loss_gpu.item() == Approx(loss_cpu.item()).epsilon(1e-5));
     loss_cpu.backward();
     loss_gpu.backward();
@@ -74,13 +75,13 @@ TEST_CASE("one SGD step of the Iris MLP on CUDA matches the CPU", "[gpu]") {
   iris::MLP cpu_model(4, 10, 3);
   manual_seed(1);
   iris::MLP gpu_model(4, 10, 3);
-  gpu_model.to(gpu);
-  for (auto& p : gpu_model.parameters()) CHECK(p.device() == gpu);
-  Tensor x = random_tensor({120, 4}, 3);
+  gpu_model.to(gpu0);
+  for (auto& p : gpu_model.parameters()) CHECK(p.device() == gpu0);
+  Tensor x = layer_input({120, 4}, 3);
   Tensor y = random_labels(120, 3, 4);
   optim::SGD cpu_opt(cpu_model.parameters(), 0.1f), gpu_opt(gpu_model.parameters(), 0.1f);
   for (int step = 0; step < 3; ++step) {
-    Tensor lc = cross_entropy(cpu_model(x), y), lg = cross_entropy(gpu_model(x.to(gpu)), y.to(gpu));
+    Tensor lc = cross_entropy(cpu_model(x), y), lg = cross_entropy(gpu_model(x.to(gpu0)), y.to(gpu0));
     cpu_opt.zero_grad();
     gpu_opt.zero_grad();
     lc.backward();
@@ -102,7 +103,7 @@ TEST_CASE("CUDA: 20000 epochs from the fixture's weights reproduce PyTorch's los
   iris::MLP model(4, 10, 3);
   load(model, fixture("torch-iris-seed1/init.safetensors"));
   iris::Config cfg;
-  cfg.device = gpu;
+  cfg.device = gpu0;
   cfg.epochs = 20000;
   cfg.record_every = 1;
   auto r = iris::train(cfg, model);
@@ -123,7 +124,7 @@ TEST_CASE("CUDA: 20000 epochs from the fixture's weights reproduce PyTorch's los
 TEST_CASE("ops on tensors of two devices are errors naming both", "[gpu]") {
   manual_seed(0);
   Linear layer(4, 3);
-  Tensor x = random_tensor({2, 4}, 5).to(gpu);
+  Tensor x = layer_input({2, 4}, 5).to(gpu0);
   try {
     layer(x);
     FAIL("no error");

@@ -16,6 +16,7 @@
 
 #include "fused_mlp.hpp"
 #include "gpu_test_util.hpp"
+#include "../test_util.hpp"
 #include "iris_train.hpp"
 
 using namespace kn;
@@ -24,14 +25,9 @@ using Catch::Matchers::Contains;
 namespace {
 const Device gpu = Device::cuda(0);
 
-std::string fixture(const std::string& name) { return std::string(KN_FIXTURES_DIR) + "/" + name; }
+using kn::test::fixture;
 
-std::vector<float> fixture_losses() {
-  std::vector<float> v;
-  std::ifstream in(fixture("torch-iris-seed1/losses.txt"));
-  for (float x; in >> x;) v.push_back(x);
-  return v;
-}
+using kn::test::fixture_losses;
 
 double largest_weight_difference(const iris::MLP& model) {
   const auto fin = load_safetensors(fixture("torch-iris-seed1/final.safetensors"));

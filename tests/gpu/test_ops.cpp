@@ -19,8 +19,8 @@ using kn::test::random_ints;
 
 namespace {
 
-using Shape = std::pair<int, int>;  // rows, cols
-const std::vector<Shape> kShapes = {{1, 1},     {17, 33}, {127, 129}, {1000, 10}, {120, 10},
+using OpShape = std::pair<int, int>;  // rows, cols
+const std::vector<OpShape> kOpShapes = {{1, 1},     {17, 33}, {127, 129}, {1000, 10}, {120, 10},
                                     {120, 3},   {5, 1},   {1, 4099},  {3001, 7}};
 const std::vector<int64_t> kSizes = {1, 2, 17, 33 * 17, 127 * 129, 1000003};
 const std::vector<float> kBetas = {0.0f, 1.0f, 0.5f};
@@ -93,7 +93,7 @@ TEST_CASE("relu_forward and relu_backward match the CPU", "[gpu]") {
 }
 
 TEST_CASE("bias_add matches the CPU", "[gpu]") {
-  for (auto [rows, cols] : kShapes) {
+  for (auto [rows, cols] : kOpShapes) {
     INFO(rows << "x" << cols);
     auto y = random_floats(size_t(rows) * cols, rows * 7 + cols);
     const auto b = random_floats(cols, rows + cols * 7);
@@ -105,7 +105,7 @@ TEST_CASE("bias_add matches the CPU", "[gpu]") {
 }
 
 TEST_CASE("bias_grad matches the CPU for beta 0, 1 and 0.5", "[gpu]") {
-  auto shapes = kShapes;
+  auto shapes = kOpShapes;
   shapes.push_back({70000, 5});  // several row chunks, then the finishing pass
   shapes.push_back({2000, 1500});
   for (auto [rows, cols] : shapes)
@@ -150,7 +150,7 @@ TEST_CASE("bias_grad with no rows gives beta * db", "[gpu]") {
 }
 
 TEST_CASE("softmax_ce_forward matches the CPU", "[gpu]") {
-  const std::vector<Shape> shapes = {{1, 1},   {17, 33},  {127, 129}, {1000, 10},     {120, 10},
+  const std::vector<OpShape> shapes = {{1, 1},   {17, 33},  {127, 129}, {1000, 10},     {120, 10},
                                      {120, 3}, {1, 4099}, {64, 3000}, {1000000, 3}};
   for (auto [rows, classes] : shapes) {
     INFO(rows << "x" << classes);
@@ -285,7 +285,7 @@ TEST_CASE("sgd_step chunks more tensors than one launch carries", "[gpu]") {
 }
 
 TEST_CASE("argmax_rows matches the CPU, first index on ties", "[gpu]") {
-  auto shapes = kShapes;
+  auto shapes = kOpShapes;
   shapes.push_back({300, 5000});
   shapes.push_back({100000, 3});
   for (auto [rows, cols] : shapes)

@@ -21,12 +21,12 @@ using kn::test::random_ints;
 
 namespace {
 
-struct Shape {
+struct TensorShape {
   int64_t rows, cols;
 };
-const Shape kShapes[] = {{1, 1}, {1, 37}, {37, 1}, {17, 33}, {3, 1000}, {1000, 3}, {0, 5}, {257, 4099}};
-const float kBetas[] = {0.0f, 1.0f, 0.5f};
-const int64_t kSizes[] = {0, 1, 37, 561, 1000003};
+const TensorShape kTensorShapes[] = {{1, 1}, {1, 37}, {37, 1}, {17, 33}, {3, 1000}, {1000, 3}, {0, 5}, {257, 4099}};
+const float kTensorBetas[] = {0.0f, 1.0f, 0.5f};
+const int64_t kTensorSizes[] = {0, 1, 37, 561, 1000003};
 
 constexpr uint8_t kPoisonByte = 0xAB;
 DeviceArray<uint8_t> poisoned_bytes(std::size_t bytes) {
@@ -103,7 +103,7 @@ std::vector<float> powers(kn::ops::Unary op) {
 
 TEST_CASE("unary and unary_backward match the CPU for every op", "[gpu]") {
   using kn::ops::Unary;
-  for (int64_t n : kSizes)
+  for (int64_t n : kTensorSizes)
     for (auto op : kUnaries)
       for (float p : powers(op)) {
         INFO("op " << int(op) << " (p " << p << ") on " << n << " elements");
@@ -121,7 +121,7 @@ TEST_CASE("unary and unary_backward match the CPU for every op", "[gpu]") {
         const auto dy = random_floats(un, 101 + n);
         dev_y.upload(y);  // the CPU's y, so that only the backward is compared
         DeviceArray<float> dev_dy(dy), dev_dx(un);
-        for (float beta : kBetas) {
+        for (float beta : kTensorBetas) {
           INFO("beta " << beta);
           auto dx = random_floats(un, 102 + n);
           if (beta == 0.0f) dev_dx.poison();
@@ -136,7 +136,7 @@ TEST_CASE("unary and unary_backward match the CPU for every op", "[gpu]") {
 }
 
 TEST_CASE("binary and compare match the CPU for every op and pair of broadcast forms", "[gpu]") {
-  for (auto [rows, cols] : kShapes)
+  for (auto [rows, cols] : kTensorShapes)
     for (Form fa : kForms)
       for (Form fb : kForms) {
         INFO(rows << "x" << cols << ", forms " << int(fa) << " and " << int(fb));
@@ -171,7 +171,7 @@ TEST_CASE("binary and compare match the CPU for every op and pair of broadcast f
 }
 
 TEST_CASE("binary writes in place into a full-size operand", "[gpu]") {
-  for (auto [rows, cols] : kShapes)
+  for (auto [rows, cols] : kTensorShapes)
     for (Form other : kForms) {
       INFO(rows << "x" << cols << ", other form " << int(other));
       auto full = make_side<float>(Form::Full, rows, cols, floats, 20 + rows);
@@ -184,7 +184,7 @@ TEST_CASE("binary writes in place into a full-size operand", "[gpu]") {
 }
 
 TEST_CASE("cast matches the CPU for every pair of dtypes", "[gpu]") {
-  for (int64_t n : kSizes)
+  for (int64_t n : kTensorSizes)
     for (auto from : kScalars)
       for (auto to : kScalars) {
         INFO("cast " << int(from) << " -> " << int(to) << " of " << n << " elements");
@@ -212,7 +212,7 @@ TEST_CASE("cast matches the CPU for every pair of dtypes", "[gpu]") {
 }
 
 TEST_CASE("reduce and sum_i64 match the CPU over rows, columns, both and neither", "[gpu]") {
-  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  std::vector<TensorShape> shapes(std::begin(kTensorShapes), std::end(kTensorShapes));
   shapes.push_back({5, 0});
   shapes.push_back({70000, 5});
   shapes.push_back({5, 70000});
@@ -304,7 +304,7 @@ TEST_CASE("index_select and index_add match the CPU, repeated indices included",
     }
     const auto dy = random_floats(std::size_t(s.outer * s.count * s.inner), 91 + s.size);
     DeviceArray<float> dev_dy(dy), dev_dx(std::size_t(s.outer * s.size * s.inner));
-    for (float beta : kBetas) {
+    for (float beta : kTensorBetas) {
       INFO("index_add, beta " << beta);
       auto dx = random_floats(std::size_t(s.outer * s.size * s.inner), 92 + s.inner);
       if (beta == 0.0f) dev_dx.poison();
@@ -317,7 +317,7 @@ TEST_CASE("index_select and index_add match the CPU, repeated indices included",
 }
 
 TEST_CASE("transpose matches the CPU for elements of 1, 4 and 8 bytes", "[gpu]") {
-  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  std::vector<TensorShape> shapes(std::begin(kTensorShapes), std::end(kTensorShapes));
   shapes.push_back({65, 33});
   shapes.push_back({4, 0});
   shapes.push_back({2100000, 3});  // more rows of tiles than a grid's y holds: blocks loop
