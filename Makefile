@@ -11,7 +11,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IRIS_ARGS ?= --device auto
-DEBIAN_PACKAGES := cmake ninja-build g++ ccache libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev libboost-context-dev
+DEBIAN_PACKAGES := cmake ninja-build g++ libeigen3-dev catch2 libcli11-dev nlohmann-json3-dev libboost-context-dev
 # What only the tests use: rsvg-convert renders every chart to PNG (tests/scripts/charts.cmake).
 TEST_PACKAGES := librsvg2-bin
 # libFuzzer and clang's sanitizer runtimes (g++'s come with g++).
@@ -20,9 +20,10 @@ FUZZ_PACKAGES := clang libclang-rt-14-dev
 # ccache in front of every compiler a build here runs (g++, nvcc, and clang++ for make fuzz),
 # through CMake's CMAKE_<LANG>_COMPILER_LAUNCHER, which a first configure takes from the
 # environment: a rebuild after `make clean` or in a second build folder compiles only
-# what changed. `make CCACHE= ...` builds without it.
+# what changed. `make CCACHE= ...` neither installs nor uses it.
 CCACHE ?= ccache
 ifneq ($(CCACHE),)
+DEBIAN_PACKAGES += ccache
 export CMAKE_CXX_COMPILER_LAUNCHER ?= $(CCACHE)
 export CMAKE_CUDA_COMPILER_LAUNCHER ?= $(CCACHE)
 endif
