@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -14,17 +13,12 @@
 #include <kernelnet/loss.hpp>
 #include <kernelnet/random.hpp>
 
+#include "../test_util.hpp"
+
 using namespace kn;
 
 namespace {
 const Device cuda0 = Device::cuda(0);
-
-Tensor random_tensor(const Shape& shape, uint32_t seed) {
-  std::mt19937 gen(seed);
-  Tensor t = Tensor::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform_float(gen, -1.0f, 1.0f);
-  return t;
-}
 
 // Bit for bit, saying where not.
 void check_same_bits(const Tensor& got, const Tensor& want, const std::string& what) {
@@ -43,9 +37,9 @@ TEST_CASE("dropout on CUDA drops the CPU's elements for the same seed, forward a
   for (const Shape& shape : {Shape{1}, Shape{17, 33}, Shape{3001, 7}, Shape{1000003}})
     for (double p : {0.1, 0.5, 0.9}) {
       INFO("shape " << shape.str() << ", p = " << p);
-      Tensor x_cpu = random_tensor(shape, 1).requires_grad_();
+      Tensor x_cpu = test::random_tensor(shape, -1.0f, 1.0f, 1).requires_grad_();
       Tensor x_gpu = x_cpu.to(cuda0).requires_grad_();
-      const Tensor target = random_tensor(shape, 2);
+      const Tensor target = test::random_tensor(shape, -1.0f, 1.0f, 2);
       manual_seed(5);
       dropout(x_cpu, p);  // a second call, so offset 1 is compared as well as 0
       const Tensor y_cpu = dropout(x_cpu, p);
@@ -66,7 +60,7 @@ TEST_CASE("a Dropout layer on CUDA in train and eval mode matches the CPU", "[gp
   manual_seed(3);
   Sequential gpu_model(Linear(8, 32), Tanh(), Dropout(0.25), Linear(32, 4), Sigmoid());
   gpu_model.to(cuda0);
-  const Tensor x = random_tensor({64, 8}, 4);
+  const Tensor x = test::random_tensor({64, 8}, -1.0f, 1.0f, 4);
   for (bool training : {true, false}) {
     INFO("training " << training);
     cpu_model.train(training);
@@ -83,7 +77,8 @@ TEST_CASE("a Dropout layer on CUDA in train and eval mode matches the CPU", "[gp
 TEST_CASE("mse_loss on CUDA: the CPU's loss, and its input and target gradients to the bit", "[gpu]") {
   for (const Shape& shape : {Shape{1}, Shape{17, 33}, Shape{3001, 7}, Shape{1000003}}) {
     INFO("shape " << shape.str());
-    Tensor a_cpu = random_tensor(shape, 6).requires_grad_(), b_cpu = random_tensor(shape, 7).requires_grad_();
+    Tensor a_cpu = test::random_tensor(shape, -1.0f, 1.0f, 6).requires_grad_();
+    Tensor b_cpu = test::random_tensor(shape, -1.0f, 1.0f, 7).requires_grad_();
     Tensor a_gpu = a_cpu.to(cuda0).requires_grad_(), b_gpu = b_cpu.to(cuda0).requires_grad_();
     const Tensor loss_cpu = MSELoss()(a_cpu, b_cpu), loss_gpu = MSELoss()(a_gpu, b_gpu);
     CHECK(loss_gpu.item() == Approx(loss_cpu.item()).epsilon(1e-6));

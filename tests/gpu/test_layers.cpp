@@ -27,13 +27,6 @@ void check_close(const Tensor& got, const Tensor& want, double atol, double rtol
   CHECK(bad == 0);
 }
 
-Tensor layer_input(const Shape& shape, uint32_t seed) {
-  std::mt19937 gen(seed);
-  Tensor t = Tensor::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform_float(gen, -1.0f, 1.0f);
-  return t;
-}
-
 Tensor random_labels(int64_t n, int classes, uint32_t seed) {
   std::mt19937 gen(seed);
   std::vector<int64_t> v(n);
@@ -53,7 +46,7 @@ TEST_CASE("Linear, ReLU and cross-entropy: forward and backward on CUDA match th
     manual_seed(uint64_t(s.batch * 7 + s.in));
     Linear gpu_layer(s.in, s.out);
     gpu_layer.to(gpu0);
-    Tensor x_cpu = layer_input({s.batch, s.in}, 1).requires_grad_();
+    Tensor x_cpu = kn::test::random_tensor({s.batch, s.in}, -1.0f, 1.0f, 1).requires_grad_();
     Tensor x_gpu = x_cpu.to(gpu0).requires_grad_();
     Tensor labels = random_labels(s.batch, s.out, 2);
 
@@ -77,7 +70,7 @@ TEST_CASE("one SGD step of the Iris MLP on CUDA matches the CPU", "[gpu]") {
   iris::MLP gpu_model(4, 10, 3);
   gpu_model.to(gpu0);
   for (auto& p : gpu_model.parameters()) CHECK(p.device() == gpu0);
-  Tensor x = layer_input({120, 4}, 3);
+  Tensor x = kn::test::random_tensor({120, 4}, -1.0f, 1.0f, 3);
   Tensor y = random_labels(120, 3, 4);
   optim::SGD cpu_opt(cpu_model.parameters(), 0.1f), gpu_opt(gpu_model.parameters(), 0.1f);
   for (int step = 0; step < 3; ++step) {
@@ -124,7 +117,7 @@ TEST_CASE("CUDA: 20000 epochs from the fixture's weights reproduce PyTorch's los
 TEST_CASE("ops on tensors of two devices are errors naming both", "[gpu]") {
   manual_seed(0);
   Linear layer(4, 3);
-  Tensor x = layer_input({2, 4}, 5).to(gpu0);
+  Tensor x = kn::test::random_tensor({2, 4}, -1.0f, 1.0f, 5).to(gpu0);
   try {
     layer(x);
     FAIL("no error");
